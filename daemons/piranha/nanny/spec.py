@@ -12,8 +12,12 @@ lvsd starts ``nanny --stream`` and writes one line per plan to its stdin; nanny 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import asdict, dataclass, fields
+
+PROTOCOLS = ("tcp", "udp")
+LOAD_MONITORS = ("none", "uptime", "rup", "ruptime")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,33 @@ class CheckSpec:
     load_monitor: str = "none"       # none | uptime | rup | ruptime
     rsh_command: str = "rsh"         # for load_monitor = uptime
     weight: int = 1                  # configured weight (load monitor scales from it)
+
+    def __post_init__(self) -> None:
+        """Refuse a spec nanny could not run, naming the field and the bad value."""
+        if not isinstance(self.id, str) or not self.id:
+            raise ValueError(f"check id must be a non-empty string, not {self.id!r}")
+        try:
+            ipaddress.ip_address(self.address)
+        except ValueError:
+            raise ValueError(f"{self.id}: address {self.address!r} is not an IPv4 or IPv6 address") from None
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 < self.port < 65536:
+            raise ValueError(f"{self.id}: port {self.port!r} is not in 1-65535")
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"{self.id}: protocol {self.protocol!r} is not one of {', '.join(PROTOCOLS)}")
+        for name in ("timeout", "interval"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{self.id}: {name} {value!r} must be a positive number of seconds")
+        if isinstance(self.reentry, bool) or not isinstance(self.reentry, (int, float)) or self.reentry < 0:
+            raise ValueError(f"{self.id}: reentry {self.reentry!r} must be zero or more seconds")
+        if isinstance(self.failures, bool) or not isinstance(self.failures, int) or self.failures < 1:
+            raise ValueError(f"{self.id}: failures {self.failures!r} must be an integer of at least 1")
+        if isinstance(self.weight, bool) or not isinstance(self.weight, int) or self.weight < 0:
+            raise ValueError(f"{self.id}: weight {self.weight!r} must be an integer of at least 0")
+        if self.load_monitor not in LOAD_MONITORS:
+            raise ValueError(f"{self.id}: load_monitor {self.load_monitor!r} is not one of {', '.join(LOAD_MONITORS)}")
+        if self.send_program is not None and not self.send_program.strip():
+            raise ValueError(f"{self.id}: send_program is empty")
 
     def probe_key(self) -> tuple:
         """Identical probes of the same server (behind several virtual servers) are run once."""
