@@ -75,8 +75,10 @@ class Group:
 
 
 class Scheduler:
-    def __init__(self, emit: Callable[[dict], None], resync_every: float = 30.0):
+    def __init__(self, emit: Callable[[dict], None], resync_every: float = 30.0,
+                 probe_factory: Callable[[CheckSpec], Probe] = make_probe):
         self.emit = emit
+        self.probe_factory = probe_factory
         self.resync_every = resync_every
         self.loop = asyncio.get_running_loop()
         self.members: dict[str, Member] = {}
@@ -101,7 +103,7 @@ class Scheduler:
         for spec in specs:
             key = spec.probe_key()
             if key not in self.groups and key not in new_probes:
-                new_probes[key] = make_probe(spec)
+                new_probes[key] = self.probe_factory(spec)
             if spec.load_monitor != "none":
                 loadmon.load_argv(spec)      # refuse a bad rsh_command now, not at the first load check
 
