@@ -1,14 +1,59 @@
-"""HTTP face of the apply engine: thin, all the work is in engine.py."""
-from flask import Blueprint, redirect, render_template, url_for
+"""APPLY: the draft's diff and validation, the Apply button, each step's outcome, and "Retry sync".
+
+Thin: service.py holds the lock, the draft check and the records; engine.py does the work. A POST runs every
+step and renders the summary (works without JavaScript).
+"""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from piranha_web import banners, revisions
+from piranha_web.apply import engine, service
+from piranha_web.apply.settings import SettingsError
+from piranha_web.auth.roles import writes_require_role
 
 bp = Blueprint("apply", __name__)
+writes_require_role(bp, "admin")
+bp.record_once(lambda state: banners.register(service.backup_banner))
+
+
+def _page(status: int = 200, result: engine.ApplyResult | None = None, error: str | None = None,
+          retried: engine.ApplyResult | None = None):
+    draft = revisions.current_draft()
+    check = None
+    if draft is not None and result is None:
+        check, _, _ = engine.validate(draft.text, revisions.managed_file_text())
+    return render_template("apply/index.html", draft=draft, diff=revisions.draft_diff(), check=check,
+                           result=result, retried=retried, error=error, running=revisions.running_revision(),
+                           backup=service.backup_sync_state(), drift=revisions.drift(),
+                           lvs_cf=str(revisions.managed_path())), status
 
 
 @bp.route("/apply", methods=["GET", "POST"])
 def index():
-    return render_template("apply/index.html")
+    if request.method == "GET":
+        return _page()
+    number = request.form.get("draft", type=int)
+    version = request.form.get("version", type=int)
+    message = request.form.get("message", "")[:500]
+    try:
+        result = service.apply_draft(current_user, number, version, message)
+    except service.ApplyConflict as conflict:
+        return _page(409, error=str(conflict))
+    except SettingsError as bad_setting:
+        return _page(500, error=f"The console's settings are wrong, nothing was written: {bad_setting}")
+    status = 200 if result.written else 422
+    return _page(status, result=result)
 
 
 @bp.route("/apply/retry-sync", methods=["POST"])
 def retry_sync():
-    return redirect(url_for("apply.index"))
+    try:
+        result = service.retry_sync(current_user)
+    except (service.ApplyConflict, service.RetryRefused) as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("apply.index"))
+    except SettingsError as bad_setting:
+        flash(f"The console's settings are wrong: {bad_setting}", "error")
+        return redirect(url_for("apply.index"))
+    return _page(200 if result.backup_state != engine.OUT_OF_SYNC else 502, retried=result)

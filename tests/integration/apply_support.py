@@ -107,7 +107,8 @@ class BackupDirector:
         ]))
         script = (f"mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && {prelude or 'true'} && "
                   f"exec /usr/sbin/sshd -D -f {config} -E {self.tmp / 'sshd.log'}")
-        self.sshd = self.backup.popen(["sh", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(self.tmp / "sshd.stderr", "ab") as stderr:
+            self.sshd = self.backup.popen(["sh", "-c", script], stdout=subprocess.DEVNULL, stderr=stderr)
         self._wait_for_port()
 
     def _wait_for_port(self) -> None:
@@ -115,7 +116,7 @@ class BackupDirector:
         with inside_netns(self.primary.name):
             while time.monotonic() < deadline:
                 if self.sshd.poll() is not None:
-                    raise RuntimeError(f"sshd exited: {self.sshd.stderr.read().decode()}")
+                    raise RuntimeError(f"sshd exited: {(self.tmp / 'sshd.stderr').read_text()}")
                 with socket.socket() as probe:
                     probe.settimeout(0.5)
                     if probe.connect_ex((BACKUP_ADDR, 22)) == 0:
