@@ -13,6 +13,7 @@ Piranha's ``eth0:1`` devices were ifconfig aliases; here they become address lab
 from __future__ import annotations
 
 import ipaddress
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pyroute2 import IPRoute
@@ -71,14 +72,38 @@ class Vip:
         return f"{self.address}/{self.prefixlen} on {self.device}"
 
 
+def _materialized(function, *args, **kwargs):
+    result = function(*args, **kwargs)
+    return list(result) if hasattr(result, "__next__") else result
+
+
 class Addresses:
-    """A netlink socket in the current network namespace (the daemon's own)."""
+    """A netlink socket in the current network namespace (the daemon's own).
+
+    pyroute2's synchronous API runs its own event loop, which cannot run in a thread whose loop is running
+    (pulse's), so the socket lives in one worker thread and each call waits for it there (about a millisecond).
+    """
 
     def __init__(self) -> None:
-        self.ipr = IPRoute()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlink")
+        try:
+            self._ipr = self._worker.submit(IPRoute).result()
+        except BaseException:
+            self._worker.shutdown()
+            raise
 
     def close(self) -> None:
-        self.ipr.close()
+        try:
+            self._worker.submit(self._ipr.close).result()
+        finally:
+            self._worker.shutdown()
+
+    def netlink(self, method: str, *args, **kwargs):
+        """Call an IPRoute method in the netlink thread and return its (materialized) result."""
+        return self._worker.submit(_materialized, getattr(self._ipr, method), *args, **kwargs).result()
+
+    def link(self, index: int):
+        return self.netlink("get_links", index)[0]
 
     def __enter__(self) -> "Addresses":
         return self
@@ -87,13 +112,13 @@ class Addresses:
         self.close()
 
     def index(self, device: str) -> int:
-        found = self.ipr.link_lookup(ifname=device)
+        found = self.netlink("link_lookup", ifname=device)
         if not found:
             raise AddressError(f"no network device {device!r}")
         return found[0]
 
     def hwaddr(self, device: str) -> str:
-        link = self.ipr.get_links(self.index(device))[0]
+        link = self.link(self.index(device))
         mac = link.get_attr("IFLA_ADDRESS")
         if not mac:
             raise AddressError(f"device {device!r} has no hardware address")
@@ -102,7 +127,7 @@ class Addresses:
     def own_addresses(self, primary_only: bool = True) -> dict[str, int]:
         """Addresses on this host mapped to their device index; secondary (alias) addresses only on request."""
         found = {}
-        for msg in self.ipr.get_addr():
+        for msg in self.netlink("get_addr"):
             if primary_only and msg["flags"] & IFA_F_SECONDARY:
                 continue
             flags = msg.get_attr("IFA_FLAGS") or 0
@@ -116,11 +141,11 @@ class Addresses:
         index = self.own_addresses(primary_only=False).get(str(ipaddress.ip_address(address)))
         if index is None:
             return None
-        return self.ipr.get_links(index)[0].get_attr("IFLA_IFNAME")
+        return self.link(index).get_attr("IFLA_IFNAME")
 
     def present(self, vip: Vip) -> bool:
         index = self.index(vip.base_device)
-        for msg in self.ipr.get_addr(index=index):
+        for msg in self.netlink("get_addr", index=index):
             if str(ipaddress.ip_address(msg.get_attr("IFA_ADDRESS"))) == vip.address:
                 return True
         return False
@@ -131,7 +156,7 @@ class Addresses:
         if vip.broadcast:
             extra["broadcast"] = vip.broadcast
         try:
-            self.ipr.addr("add", index=self.index(vip.base_device), address=vip.address,
+            self.netlink("addr", "add", index=self.index(vip.base_device), address=vip.address,
                           prefixlen=vip.prefixlen, **extra)
         except NetlinkError as exc:
             if exc.code == _EEXIST:
@@ -146,7 +171,7 @@ class Addresses:
         except AddressError:
             return False
         try:
-            self.ipr.addr("del", index=index, address=vip.address, prefixlen=vip.prefixlen)
+            self.netlink("addr", "del", index=index, address=vip.address, prefixlen=vip.prefixlen)
         except NetlinkError as exc:
             if exc.code in (_EADDRNOTAVAIL, _ENODEV):
                 return False

@@ -23,7 +23,7 @@ class LinkState:
 
 
 def link_state(net: Addresses, device: str) -> LinkState:
-    link = net.ipr.get_links(net.index(device))[0]
+    link = net.link(net.index(device))
     flags = link["flags"]
     operstate = link.get_attr("IFLA_OPERSTATE") or "UNKNOWN"
     if not flags & IFF_UP:

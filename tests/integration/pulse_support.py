@@ -1,0 +1,205 @@
+"""A two-director cluster in namespaces for pulse's integration tests and the failover benchmark.
+
+    switch ── d1 (10.213.0.1, primary)  runs pulse + a TCP service answering "d1"
+           ├─ d2 (10.213.0.2, backup)   runs pulse + a TCP service answering "d2"
+           └─ client (10.213.0.10)       asks VIP 10.213.0.100:8080 who answers
+
+Every address lives inside namespaces this code creates; everything is removed on close().
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.netns import Lab  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+PULSE = str(VENV_BIN / "pulse")
+PORT = 8080
+NET = "10.213.0"
+VIP = f"{NET}.100"
+CLIENT = f"{NET}.10"
+DIRECTORS = {"d1": f"{NET}.1", "d2": f"{NET}.2"}
+
+# Answers every connection with the director's name; bound to 0.0.0.0 so it answers on the VIP too.
+NAME_SERVER = """
+import socket, sys
+name = sys.argv[1].encode()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[2]))); s.listen(64)
+while True:
+    c, _ = s.accept()
+    try: c.sendall(name + b"\\n")
+    finally: c.close()
+"""
+
+# Connects to VIP:PORT every INTERVAL s for at most DURATION s; prints "monotonic-time answer" per try.
+PROBER = """
+import socket, sys, time
+vip, port, interval, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+end = time.monotonic() + duration
+while time.monotonic() < end:
+    t = time.monotonic()
+    try:
+        with socket.create_connection((vip, port), timeout=interval) as c:
+            c.settimeout(interval)
+            answer = c.recv(64).decode().strip() or "-"
+    except OSError:
+        answer = "-"
+    print(f"{t:.4f} {answer}", flush=True)
+    time.sleep(max(0.0, interval - (time.monotonic() - t)))
+"""
+
+CONFIG = """serial_no = {serial}
+primary = {NET}.1
+service = {service}
+backup_active = 1
+backup = {NET}.2
+heartbeat = 1
+heartbeat_port = 539
+keepalive = {keepalive}
+deadtime = {deadtime}
+network = direct
+monitor_links = {monitor_links}
+{extra_global}
+{virtuals}
+"""
+
+VIRTUAL = """virtual {name} {{
+    active = {active}
+    address = {address} eth0:{label}
+    vip_nmask = 255.255.255.0
+    port = {port}
+    protocol = tcp
+    server self {{
+        address = {NET}.1
+        active = 1
+        weight = 1
+    }}
+}}
+"""
+
+
+def render_config(keepalive=0.2, deadtime=0.6, virtuals=None, serial=1, monitor_links=0, extra_global="",
+                  service="lvs", failover="") -> str:
+    virtuals = virtuals if virtuals is not None else [("web", VIP, 1)]
+    text = "".join(VIRTUAL.format(name=name, active=active, address=address, label=n + 1, port=PORT, NET=NET)
+                   for n, (name, address, active) in enumerate(virtuals))
+    return CONFIG.format(serial=serial, NET=NET, keepalive=keepalive, deadtime=deadtime, service=service,
+                         monitor_links=monitor_links, extra_global=extra_global, virtuals=text + failover)
+
+
+class Cluster:
+    """The namespaces, the services, and helpers to start, kill and ask the two pulses."""
+
+    def __init__(self, prefix: str = "pu", **config) -> None:
+        self.lab = Lab(prefix)
+        self.tmp = Path(tempfile.mkdtemp(prefix="pulse-test-"))
+        try:
+            self.switch = self.lab.switch()
+            self.ns = {name: self.lab.netns(name) for name in DIRECTORS}
+            self.ports = {name: self.lab.plug(self.switch, ns, f"{addr}/24") for (name, ns), addr
+                          in zip(self.ns.items(), DIRECTORS.values())}
+            self.client = self.lab.netns("client")
+            self.lab.plug(self.switch, self.client, f"{CLIENT}/24")
+            for name, ns in self.ns.items():
+                ns.popen([sys.executable, "-c", NAME_SERVER, name, str(PORT)])
+            self.write_config(**config)
+        except BaseException:
+            self.close()
+            raise
+        self.pulses: dict[str, subprocess.Popen] = {}
+
+    @property
+    def config_path(self) -> Path:
+        return self.tmp / "lvs.cf"
+
+    def write_config(self, **config) -> None:
+        self.config_path.write_text(render_config(**config))
+
+    def socket(self, name: str) -> str:
+        return str(self.tmp / f"{name}.sock")
+
+    def log(self, name: str) -> str:
+        path = self.tmp / f"{name}.log"
+        return path.read_text() if path.exists() else ""
+
+    def start(self, name: str, *extra: str, wait: bool = True) -> subprocess.Popen:
+        argv = [PULSE, "-c", str(self.config_path), "--nodaemon", "--no-lvsd", "--socket", self.socket(name),
+                "--pidfile", str(self.tmp / f"{name}.pid"), "--arp-interval", "0.2", *extra]
+        out = open(self.tmp / f"{name}.log", "a")
+        proc = self.ns[name].popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        self.pulses[name] = proc
+        if wait:
+            self.wait_for(lambda: self.status(name) is not None, 10, f"{name}'s control socket")
+        return proc
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.pulses.pop(name)
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=10)
+
+    def ctl(self, name: str, *command: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(VENV_BIN / "piranha-ctl"), "--socket", self.socket(name), *command],
+                              capture_output=True, text=True, timeout=20)
+
+    def status(self, name: str) -> dict | None:
+        result = self.ctl(name, "status")
+        return json.loads(result.stdout) if result.returncode == 0 else None
+
+    def active(self) -> set[str]:
+        return {name for name in self.pulses if (self.status(name) or {}).get("active")}
+
+    def ask(self, timeout: float = 1.0) -> str:
+        """Who answers on the VIP, from the client namespace ('-' when nobody does)."""
+        code = ("import socket,sys\ntry:\n c=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=1)\n"
+                " print(c.recv(64).decode().strip())\nexcept OSError:\n print('-')")
+        return self.client.run([sys.executable, "-c", code, VIP, str(PORT)], timeout=timeout + 10).stdout.strip()
+
+    def prober(self, interval: float, duration: float) -> subprocess.Popen:
+        return self.client.popen([sys.executable, "-c", PROBER, VIP, str(PORT), str(interval), str(duration)],
+                                 stdout=subprocess.PIPE, text=True)
+
+    def vips_in(self, name: str) -> str:
+        return self.ns[name].run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"]).stdout
+
+    @staticmethod
+    def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+    def close(self) -> None:
+        for name in list(self.pulses):
+            proc = self.pulses.pop(name)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=5)
+        self.lab.close()
+        for path in sorted(self.tmp.glob("*"), reverse=True):
+            path.unlink()
+        self.tmp.rmdir()
+
+    def __enter__(self) -> "Cluster":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
