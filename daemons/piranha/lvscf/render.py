@@ -22,7 +22,7 @@ HEADER = """\
 # 1. Global settings: the directors, heartbeat and forwarding method.
 # 2. Failover services (service = fos): services started on the active node.
 # 3. Virtual servers (service = lvs), each with its real servers.
-# The keywords are described in lvs.cf(5).
+# Every keyword is described in the lvs.cf reference (docs/lvs.cf.md).
 """
 
 _NAME = Name()

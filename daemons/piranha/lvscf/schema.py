@@ -82,7 +82,7 @@ _GLOBAL = [
         "Primary director's address on a dedicated heartbeat network (a second heartbeat path). "
         "When absent it is the same as primary, and there is no second path.", "2001"),
     _kw("primary_shared", "global", Text(), None,
-        "Shared SCSI disk as seen by the primary (Piranha's FOS reservation feature; not implemented).",
+        "Shared SCSI disk as seen by the primary (Piranha's FOS disk-reservation feature).",
         "2001", unused=True),
     _kw("service", "global", Choice("lvs", "fos"), "lvs",
         "lvs: load-balance virtual servers through IPVS. fos: failover services (start/stop commands on the "
@@ -98,9 +98,9 @@ _GLOBAL = [
         "Backup director's address on the dedicated heartbeat network. When primary_private is absent it is "
         "the same as backup.", "2001"),
     _kw("backup_shared", "global", Text(), None,
-        "Shared SCSI disk as seen by the backup (not implemented).", "2001", unused=True),
+        "Shared SCSI disk as seen by the backup.", "2001", unused=True),
     _kw("heartbeat", "global", Boolean(), False,
-        "Historical 'use heartbeat' switch; the original GUI wrote it, no daemon reads it.", "1999", unused=True),
+        "Historical 'use heartbeat' switch the original GUI wrote.", "1999", unused=True),
     _kw("heartbeat_port", "global", Port(), 539, "UDP port of the heartbeat on both directors.", "1999"),
     _kw("keepalive", "global", Seconds(0.1, 3600), 2.0,
         "Seconds between heartbeats. Fractions are allowed (piranha-ng).", "1999"),
@@ -115,8 +115,8 @@ _GLOBAL = [
         attrs=("nat_router", "nat_router_device")),
     _kw("nat_nmask", "global", Netmask(), None, "Netmask of the nat_router address.", "0.4.16 (2000)"),
     _kw("reservation_conflict_action", "global", Choice("nothing", "preempt"), None,
-        "FOS shared-SCSI reservation policy (not implemented).", "2001", unused=True),
-    _kw("debug_level", "global", Text(), "NONE", "Placeholder the original GUI wrote; no daemon reads it.",
+        "FOS shared-SCSI reservation policy.", "2001", unused=True),
+    _kw("debug_level", "global", Text(), "NONE", "Placeholder the original GUI wrote (NONE or MAX).",
         "0.4.16 (2000)", unused=True),
     _kw("monitor_links", "global", Boolean(any_integer=True), False,
         "1: watch the link state of the director's interfaces and fail over when a VIP's link goes down "
@@ -140,9 +140,9 @@ _GLOBAL = [
     _kw("hard_shutdown", "global", Boolean(), True,
         "1: a failure of the health-check process stops load balancing on this director. 0: log it and go on.",
         "0.8.5 (2010)"),
-    _kw("sync", "global", Boolean(), False, "Legacy file-sync switch; never implemented.", "1999", unused=True),
+    _kw("sync", "global", Boolean(), False, "Legacy file-sync switch.", "1999", unused=True),
     _kw("ipvsadm", "global", Path(), "/sbin/ipvsadm",
-        "Path of ipvsadm for Piranha's daemons; piranha-ng programs IPVS through netlink and ignores it.", "1999",
+        "Path of ipvsadm for Piranha's daemons; piranha-ng programs IPVS through netlink.", "1999",
         unused=True),
     _kw("heartbeat_key_file", "global", Path(), None,
         "File holding the shared secret of the authenticated heartbeat (HMAC-SHA256 with sequence numbers). "
@@ -200,9 +200,9 @@ _VIRTUAL = [
     _kw("failures", "virtual", Integer(1, 100), 1,
         "Consecutive failed checks before a real server is taken out.", NEW, c_parser=False),
     _kw("client_monitor", "virtual", Path(), "/usr/sbin/nanny",
-        "Monitor program of Piranha's lvsd (developer hook); piranha-ng ignores it.", "1999", unused=True),
-    _kw("master", "virtual", Host(), None, "Legacy file-mirroring key; never used.", "1999", unused=True),
-    _kw("dirs", "virtual", WordList(), None, "Legacy file-mirroring list; never used.", "1999", unused=True),
+        "Monitor program of Piranha's lvsd (developer hook).", "1999", unused=True),
+    _kw("master", "virtual", Host(), None, "Legacy file-mirroring key.", "1999", unused=True),
+    _kw("dirs", "virtual", WordList(), None, "Legacy file-mirroring list.", "1999", unused=True),
 ]
 
 _SERVER = [
