@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from pyroute2 import IPVS, IPVSDest, IPVSService
 from pyroute2.ipvs import AsyncIPVS
@@ -169,14 +170,33 @@ def _parse_dest(attrs) -> LiveDest:
                     stats=_stats(attrs))
 
 
+def _materialized(function, *args, **kwargs):
+    """Call in the worker thread, and read any generator of replies there too."""
+    result = function(*args, **kwargs)
+    return list(result) if hasattr(result, "__next__") else result
+
+
 class KernelIPVS:
-    """The IPVS table of one network namespace (the caller's by default); use as a context manager."""
+    """The IPVS table of one network namespace (the caller's by default); use as a context manager.
+
+    pyroute2's synchronous API runs its own event loop, which cannot run in a thread whose loop is running
+    (lvsd's). So the socket lives in one worker thread and every call waits for it there: callers, async or
+    not, see plain blocking calls that take a millisecond or so.
+    """
 
     def __init__(self, netns: str | None = None):
-        self._sock = _Socket(netns=netns, flags=0) if netns else _Socket()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipvs")
+        try:
+            self._sock = self._worker.submit(lambda: _Socket(netns=netns, flags=0) if netns else _Socket()).result()
+        except BaseException:
+            self._worker.shutdown()
+            raise
 
     def close(self) -> None:
-        self._sock.close()
+        try:
+            self._worker.submit(self._sock.close).result()
+        finally:
+            self._worker.shutdown()
 
     def __enter__(self) -> "KernelIPVS":
         return self
@@ -186,7 +206,7 @@ class KernelIPVS:
 
     def _call(self, what: str, function, *args, **kwargs):
         try:
-            return function(*args, **kwargs)
+            return self._worker.submit(_materialized, function, *args, **kwargs).result()
         except NetlinkError as exc:
             raise IPVSError(exc.code, what) from None
 

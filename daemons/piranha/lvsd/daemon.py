@@ -1,0 +1,314 @@
+"""lvsd's event loop: reconcile IPVS with lvs.cf and nanny's health, answer the control socket, supervise nanny.
+
+Signal handlers only record the signal and wake the loop; the loop acts. lvsd owns the services of the
+virtual servers it has been configured with: it creates them, edits them in place, deletes those that leave
+the configuration, and deletes them all on a clean stop (SIGTERM), as Piranha's lvsd did on shutdown.
+Services in the table that no lvs.cf of this run defined are left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import signal
+import time
+from dataclasses import dataclass
+
+from piranha.control.protocol import CommandError, serve
+from piranha.lvsd.config import ConfigRefused, LoadedConfig, read_config
+from piranha.lvsd.desired import check_specs, desired_table, targets
+from piranha.lvsd.diff import Operation, operations
+from piranha.lvsd.health import HealthBook
+from piranha.lvsd.nanny_link import NannyLink
+from piranha.lvsd.status import servers_json, table_json
+from piranha.net.ipvs_model import IPVSError, ServiceKey, SyncDaemon, Timeouts
+
+log = logging.getLogger("lvsd")
+
+RESYNC_EVERY = 30.0        # seconds between full reconciles when nothing happens (repairs outside edits)
+COALESCE = 0.02            # seconds to gather a burst of health events into one reconcile
+
+
+@dataclass(frozen=True)
+class Options:
+    config_path: str
+    socket_path: str
+    nanny_argv: tuple[str, ...]
+    ramp_step: float = 20.0
+    restart_max: float = 30.0
+    socket_group: str | None = "piranha"
+
+
+class Lvsd:
+    def __init__(self, options: Options, ipvs, loaded: LoadedConfig):
+        self.options = options
+        self.ipvs = ipvs
+        self.loaded = loaded
+        self.health = HealthBook(options.ramp_step)
+        self.owned: set[ServiceKey] = set()
+        self.names: dict[ServiceKey, str] = {}
+        self.nanny = NannyLink(list(options.nanny_argv), self._on_nanny_event, self._on_nanny_exit)
+        self.nanny_state = "not started"
+        self.exit_code = 0
+        self.last_reload: dict = {"ok": True, "time": time.time(), "message": "started"}
+        self._signals: list[int] = []
+        self._wake: asyncio.Event | None = None
+        self._dirty = True
+        self._stopping = False
+        self._restart_delay = 1.0
+        self._restart_task: asyncio.Task | None = None
+
+    # -- the loop --------------------------------------------------------------------------------------
+    async def run(self, handle_signals: bool = True) -> int:
+        """Serve until SIGTERM/SIGINT (or a fatal nanny death); the exit status. Tests running the loop
+        outside the main thread pass handle_signals=False and call `_record_signal` themselves."""
+        loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        signals = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT) if handle_signals else ()
+        for signum in signals:
+            loop.add_signal_handler(signum, self._record_signal, signum)
+        server = await serve(self.options.socket_path, self.handle, group=self.options.socket_group)
+        try:
+            self._apply_timeouts(None)
+            self._plan()
+            self.reconcile()
+            await self._start_nanny()
+            while not self._stopping:
+                await self._sleep()
+                self._handle_signals()
+                if self._stopping:
+                    break
+                if self.health.tick(loop.time()):
+                    self._dirty = True
+                if self._dirty:
+                    await asyncio.sleep(COALESCE)
+                    self.reconcile()
+        finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+            server.close()
+            await self._shutdown()
+        return self.exit_code
+
+    def _record_signal(self, signum: int) -> None:
+        self._signals.append(signum)
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._dirty = True
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _sleep(self) -> None:
+        loop = asyncio.get_running_loop()
+        timeout = RESYNC_EVERY
+        ramp = self.health.next_ramp()
+        if ramp is not None:
+            timeout = max(0.0, min(timeout, ramp - loop.time()))
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except asyncio.TimeoutError:
+            self._dirty = True
+        self._wake.clear()
+
+    def _handle_signals(self) -> None:
+        signals, self._signals = self._signals, []
+        for signum in signals:
+            if signum == signal.SIGHUP:
+                try:
+                    self.reload()
+                except CommandError:
+                    pass        # logged by reload; the running table stays
+            else:
+                log.info("shutting down due to signal %d", signum)
+                self._stopping = True
+
+    # -- configuration ---------------------------------------------------------------------------------
+    def reload(self) -> dict:
+        log.info("rereading configuration file")
+        try:
+            loaded = read_config(self.options.config_path)
+        except ConfigRefused as exc:
+            for problem in exc.problems:
+                log.error("%s", problem)
+            log.error("configuration refused; the running table stays (serial %s)", self.loaded.serial)
+            self.last_reload = {"ok": False, "time": time.time(), "message": str(exc)}
+            raise CommandError(str(exc)) from None
+        old, self.loaded = self.loaded, loaded
+        self._apply_timeouts(old)
+        self._plan()
+        self.wake()
+        self.last_reload = {"ok": True, "time": time.time(), "message": f"serial {loaded.serial}"}
+        asyncio.get_running_loop().create_task(self.nanny.send_plan(check_specs(self.loaded.config)))
+        return {"serial": loaded.serial, "checksum": loaded.checksum}
+
+    def _plan(self) -> None:
+        self.health.plan(targets(self.loaded.config))
+
+    def _apply_timeouts(self, old: LoadedConfig | None) -> None:
+        config = self.loaded.config
+        wanted = Timeouts(config.tcp_timeout or 0, config.tcpfin_timeout or 0, config.udp_timeout or 0)
+        if old is not None:
+            previous = Timeouts(old.config.tcp_timeout or 0, old.config.tcpfin_timeout or 0,
+                                old.config.udp_timeout or 0)
+            if previous == wanted:
+                return
+        if wanted == Timeouts():
+            return
+        try:
+            self.ipvs.set_timeouts(wanted)
+            log.info("IPVS timeouts set: tcp %d tcpfin %d udp %d (0 = unchanged)", wanted.tcp, wanted.tcpfin,
+                     wanted.udp)
+        except IPVSError as exc:
+            log.error("setting IPVS timeouts failed: %s", exc)
+
+    # -- reconcile -------------------------------------------------------------------------------------
+    def reconcile(self) -> list[Operation]:
+        """Apply the difference between the live table and the desired one; return what was done."""
+        self._dirty = False
+        desired = desired_table(self.loaded.config, self.health)
+        try:
+            live = self.ipvs.table()
+        except IPVSError as exc:
+            log.error("reading the IPVS table failed: %s", exc)
+            self._dirty = True
+            return []
+        if not self.owned:
+            foreign = [str(e.service.key) for e in live if e.service.key not in desired.services]
+            if foreign:
+                log.info("leaving IPVS services lvs.cf does not define: %s", ", ".join(foreign))
+        names = {key: want.name for key, want in desired.services.items()}
+        done = []
+        for op in operations(live, desired, self.owned):
+            name = names.get(op.key) or self.names.get(op.key, str(op.key))
+            try:
+                op.apply(self.ipvs)
+            except IPVSError as exc:
+                log.error("ipvsadm failed for virtual server %s! %s: %s", name, op, exc)
+                continue
+            done.append(op)
+            self._log_operation(op, name, desired)
+        self.owned = set(desired.services)
+        self.names = names
+        return done
+
+    def _log_operation(self, op: Operation, name: str, desired) -> None:
+        want = desired.services.get(op.key)
+        if op.verb == "add_service":
+            log.info("starting virtual service %s active: %s", name, op.key.fwmark or op.key.port)
+        elif op.verb == "delete_service":
+            log.info("shutting down virtual service %s", name)
+        elif op.verb == "add_dest" and want is not None and want.sorry == op.dest.ident:
+            log.warning("Virtual Server %s: No real servers; activate sorry_server %s", name, op.dest.address)
+        else:
+            log.info("%s: %s", name, op)
+
+    # -- nanny -----------------------------------------------------------------------------------------
+    async def _start_nanny(self) -> None:
+        self.nanny.plan = check_specs(self.loaded.config)
+        try:
+            await self.nanny.start()
+            self.nanny_state = "running"
+        except OSError as exc:
+            log.error("cannot start nanny %s: %s", " ".join(self.nanny.argv), exc)
+            self._on_nanny_exit(127)
+
+    def _on_nanny_event(self, event: dict) -> None:
+        now = asyncio.get_running_loop().time()
+        op = event.get("op")
+        if op == "state":
+            changed = self.health.state(str(event.get("id")), bool(event.get("up")), str(event.get("result", "")),
+                                        float(event.get("latency_ms") or 0.0), event.get("time"), now)
+        elif op == "resync":
+            changed = self.health.resync(event.get("states") or [], now)
+            self._restart_delay = 1.0
+        elif op == "weight":
+            changed = self.health.load_weight(str(event.get("id")), int(event.get("weight", 0)))
+        else:
+            log.warning("nanny sent an unknown event %r", op)
+            return
+        if changed:
+            self.wake()
+
+    def _on_nanny_exit(self, code: int) -> None:
+        if self._stopping:
+            return
+        if self.loaded.config.hard_shutdown:
+            log.critical("nanny died (exit status %d)! shutting down lvs (hard_shutdown = 1)", code)
+            self.nanny_state = f"died (exit status {code})"
+            self.exit_code = 1
+            self._stopping = True
+            self._wake.set()
+            return
+        delay, self._restart_delay = self._restart_delay, min(self._restart_delay * 2, self.options.restart_max)
+        log.error("nanny died (exit status %d)! restarting it in %g s (hard_shutdown = 0)", code, delay)
+        self.nanny_state = f"restarting (exit status {code})"
+        self._restart_task = asyncio.get_running_loop().create_task(self._restart_nanny(delay))
+
+    async def _restart_nanny(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if not self._stopping:
+            await self._start_nanny()
+
+    async def _shutdown(self) -> None:
+        self._stopping = True
+        if self._restart_task is not None:
+            self._restart_task.cancel()
+        await self.nanny.stop()
+        self.nanny_state = "stopped"
+        for key in sorted(self.owned, key=ServiceKey.sort_key):
+            try:
+                self.ipvs.delete_service(key)
+                log.info("shutting down virtual service %s", self.names.get(key, key))
+            except IPVSError as exc:
+                if exc.code != errno.ESRCH:
+                    log.error("removing virtual service %s failed: %s", self.names.get(key, key), exc)
+        self.owned.clear()
+
+    # -- control socket --------------------------------------------------------------------------------
+    def handle(self, command: str, args: dict):
+        if command == "status":
+            return self.status()
+        if command == "reload":
+            return self.reload()
+        if command == "syncd":
+            return self.syncd(args.get("state"))
+        raise CommandError(f"unknown command {command!r} (lvsd knows status, reload, syncd)")
+
+    def status(self) -> dict:
+        try:
+            live = self.ipvs.table()
+        except IPVSError as exc:
+            raise CommandError(f"reading the IPVS table failed: {exc}") from None
+        config = self.loaded.config
+        return {
+            "daemon": "lvsd",
+            "config": {"path": self.loaded.path, "serial": self.loaded.serial, "checksum": self.loaded.checksum,
+                       "last_reload": self.last_reload},
+            "nanny": {"pid": self.nanny.pid, "state": self.nanny_state},
+            "table": table_json(live, self.names),
+            "servers": servers_json(config, self.health, live),
+            "sync_daemons": [vars(d) for d in self.ipvs.sync_daemons()],
+        }
+
+    def syncd(self, state) -> dict:
+        if state not in ("master", "backup", "stop"):
+            raise CommandError(f"syncd state {state!r} is not master, backup or stop")
+        config = self.loaded.config
+        for running in ("backup", "master"):
+            try:
+                self.ipvs.stop_sync_daemon(running)
+            except IPVSError as exc:
+                if exc.code != errno.ESRCH:
+                    raise CommandError(f"stopping the {running} sync daemon failed: {exc}") from None
+        if state != "stop":
+            if not config.syncd_iface:
+                raise CommandError("syncd: lvs.cf sets no syncd_iface")
+            daemon = SyncDaemon(state, config.syncd_iface, config.syncd_id & 0xFF)
+            try:
+                self.ipvs.start_sync_daemon(daemon)
+            except IPVSError as exc:
+                raise CommandError(f"starting the {state} sync daemon on {daemon.interface} failed: {exc}") from None
+            log.info("IPVS sync daemon started: %s on %s, syncid %d", state, daemon.interface, daemon.syncid)
+        return {"sync_daemons": [vars(d) for d in self.ipvs.sync_daemons()]}
