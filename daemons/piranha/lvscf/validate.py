@@ -88,7 +88,7 @@ def validate_server(server, virtual=None, network: str | None = None) -> list[Pr
         report.add("address", "an active real server needs an address")
     if virtual is not None:
         vip_family, rip_family = _family(virtual.address), _family(server.address)
-        if vip_family and rip_family and vip_family != rip_family and not virtual.fwmark:
+        if vip_family and rip_family and vip_family != rip_family:
             report.add("address", f"an IPv{rip_family} real server cannot serve the IPv{vip_family} "
                                   f"VIP {virtual.address}")
         if network in ("direct", "tunnel") and server.port is not None and server.port != virtual.port:
@@ -251,6 +251,10 @@ def _shared_fwmarks(problems: list, virtuals: list) -> None:
         report = _Report(problems, virtual, ("virtual", virtual.name))
         for key in ("persistent", "pmask", "scheduler"):
             if getattr(other, key) != getattr(virtual, key):
+                mine, theirs = (_shown(getattr(block, key)) for block in (virtual, other))
                 report.add(key, f"virtual servers sharing fwmark {virtual.fwmark} must agree: this one has "
-                                f"{getattr(virtual, key)}, {other.name!r} (line {other.line}) has "
-                                f"{getattr(other, key)}")
+                                f"{mine}, {other.name!r} (line {other.line}) has {theirs}")
+
+
+def _shown(value) -> str:
+    return "unset" if value is None else str(value)
