@@ -232,6 +232,7 @@ class Machine:
         return actions
 
     def _on_heartbeat(self, event: Heartbeat, now: float) -> list:
+        previous = self.partner.state
         self.partner.state = event.state
         self.partner.last_heard = now
         self.need_at = now + self.timing.deadtime
@@ -258,6 +259,11 @@ class Machine:
         # STOPPED
         if self.active:
             self.takeover_pending = False
+            if previous is not PeerState.STOPPED:
+                # The partner was dead or active (split brain healing, a takeover): it may have had the VIPs,
+                # and clients may still point at it. Piranha re-ARPed only on RUNNING, which the partner may
+                # never send when it yields first.
+                actions.append(ResendArps("partner inactive: resending arps"))
             return actions
         if now < self.release_hold_until:
             return actions

@@ -31,7 +31,7 @@ TABLE = {
     (PeerState.RUNNING, False, Role.MASTER): (None, None, False),
     (PeerState.STOPPED, False, Role.MASTER): (Activate, "backup inactive: activating lvs", True),
     (PeerState.STOPPED, False, Role.BACKUP): (Activate, "primary inactive: activating lvs", True),
-    (PeerState.STOPPED, True, Role.MASTER): (None, None, True),
+    (PeerState.STOPPED, True, Role.MASTER): (None, None, True),    # after a STOPPED: see the test below
     (PeerState.STOPPED, True, Role.BACKUP): (None, None, True),
     (PeerState.STOPME, True, Role.MASTER): (Deactivate, "PARTNER HAS TOLD US TO GO INACTIVE!", False),
     (PeerState.STOPME, True, Role.BACKUP): (Deactivate, "PARTNER HAS TOLD US TO GO INACTIVE!", False),
@@ -49,6 +49,8 @@ def test_transition_table(key):
     said, active, role = key
     expected, message, active_after = TABLE[key]
     machine = started(role, active)
+    machine.step(Heartbeat(PeerState.STOPPED), 0.5)   # the partner was last seen standing by
+    machine.active = active
     actions = machine.step(Heartbeat(said), 1.0)
     main = [a for a in actions if isinstance(a, (Activate, Deactivate, ResendArps))]
     if expected is None:
@@ -119,7 +121,7 @@ def test_no_failback_when_the_old_primary_returns():
     primary = started(Role.MASTER, now=6.0)
     assert primary.step(Heartbeat(PeerState.RUNNING), 6.1) == []
     assert not primary.active
-    assert backup.step(Heartbeat(PeerState.STOPPED), 6.2) == []
+    assert backup.step(Heartbeat(PeerState.STOPPED), 6.2) == [ResendArps("partner inactive: resending arps")]
     assert backup.active
 
 
@@ -244,3 +246,14 @@ def test_shutdown_deactivates_an_active_node():
     assert Deactivate("Terminating due to signal 15: deactivating lvs") in actions
     assert started(Role.MASTER).step(Shutdown("Terminating due to signal 15"), 1.0) == [
         Log("Terminating due to signal 15")]
+
+
+@pytest.mark.parametrize("before", [None, PeerState.RUNNING, PeerState.STOPME])
+def test_active_node_reannounces_when_a_dead_or_active_partner_stands_down(before):
+    machine = started(Role.MASTER, active=True)
+    if before is not None:
+        machine.step(Heartbeat(before), 0.5)
+        machine.active = True
+    actions = machine.step(Heartbeat(PeerState.STOPPED), 1.0)
+    assert actions == [ResendArps("partner inactive: resending arps")]
+    assert machine.step(Heartbeat(PeerState.STOPPED), 1.2) == []
