@@ -11,12 +11,15 @@ the local file applied and reports the backup out of sync with the cause (see fa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 from piranha import lvscf
+from piranha.lvscf import schema
 from piranha_web.apply import remote
 from piranha_web.apply.atomic import WriteError, write_atomically
 from piranha_web.apply.failures import CHECKSUM_MISMATCH, Failure
@@ -89,12 +92,17 @@ def _timed(name: str, node: str, work: Callable[[], tuple[bool, str, dict]]) -> 
     return StepResult(name, ok, message, detail, time.perf_counter() - started, node)
 
 
+_SERIAL_LINE = re.compile(r"^[ \t]*serial_no[ \t]*=[ \t]*(\S+)[ \t]*$", re.M)
+
+
 def _serial_of(text: str | None) -> int:
-    if not text:
+    """serial_no of the file being replaced, read from its one line (the whole file need not parse)."""
+    match = _SERIAL_LINE.search(text or "")
+    if not match:
         return 0
     try:
-        return lvscf.loads(text).serial_no or 0
-    except lvscf.LvsConfigError:
+        return schema.keyword("global", "serial_no").convert(match.group(1)) or 0
+    except ValueError:
         return 0
 
 
@@ -132,7 +140,8 @@ def write_local(settings: ApplySettings, text: str) -> StepResult:
     return _timed("write", "primary", work)
 
 
-def sync_backup(settings: ApplySettings, config: lvscf.LvsConfig, text: str) -> StepResult:
+def sync_backup(settings: ApplySettings, config: lvscf.LvsConfig, text: str,
+                link: remote.Link | None = None) -> StepResult:
     """Copy the written file to the backup and check its SHA-256 there; skipped when backup_active is off."""
     if not config.backup_active:
         return StepResult("sync", True, "redundancy is off (backup_active = 0): no backup to copy to",
@@ -150,10 +159,14 @@ def sync_backup(settings: ApplySettings, config: lvscf.LvsConfig, text: str) -> 
         timings = {}
         try:
             started = time.perf_counter()
-            remote.push(settings, destination, settings.lvs_cf, text)
+            if link is not None:
+                link.open()
+                timings["connect"] = time.perf_counter() - started
+            started = time.perf_counter()
+            remote.push(settings, destination, settings.lvs_cf, text, link)
             timings["copy"] = time.perf_counter() - started
             started = time.perf_counter()
-            actual = remote.remote_checksum(settings, destination)
+            actual = remote.remote_checksum(settings, destination, link)
             timings["verify"] = time.perf_counter() - started
         except remote.RemoteError as exc:
             return False, exc.failure.message, {"cause": exc.failure.cause, "destination": str(destination)}
@@ -173,12 +186,12 @@ def reload_primary(settings: ApplySettings) -> StepResult:
     return _timed("reload", "primary", work)
 
 
-def reload_backup(settings: ApplySettings, config: lvscf.LvsConfig) -> StepResult:
+def reload_backup(settings: ApplySettings, config: lvscf.LvsConfig, link: remote.Link | None = None) -> StepResult:
     destination = settings.destination(config.backup)
 
     def work():
         try:
-            outcome = remote.remote_reload(settings, destination)
+            outcome = remote.remote_reload(settings, destination, link)
         except remote.RemoteError as exc:
             return False, exc.failure.message, {"cause": exc.failure.cause}
         if outcome.not_running:
@@ -196,22 +209,27 @@ def _skip(name: str, node: str, why: str) -> StepResult:
 def replicate(settings: ApplySettings, config: lvscf.LvsConfig, text: str, result: ApplyResult,
               report: StepCallback) -> None:
     """Sync + remote reload, recording the backup's state in `result` (also used by "Retry sync")."""
-    sync = sync_backup(settings, config, text)
-    report(sync)
-    result.steps.append(sync)
-    if sync.skipped:
-        result.backup_state = NOT_REPLICATED
-        return
-    if not sync.ok:
-        result.backup_state, result.backup_reason = OUT_OF_SYNC, sync.message
-        result.backup_checksum = sync.detail.get("checksum")
-        result.steps.append(_skip("remote reload", remote.NODE, "not run: the backup does not have the new file"))
-        report(result.steps[-1])
-        return
-    result.backup_state, result.backup_checksum = IN_SYNC, sync.detail["checksum"]
-    reload_step = reload_backup(settings, config)
-    report(reload_step)
-    result.steps.append(reload_step)
+    destination = settings.destination(config.backup) if config.backup_active else None
+    with contextlib.ExitStack() as cleanup:
+        link = None
+        if destination is not None and settings.sync != "none":
+            link = cleanup.enter_context(remote.Link(settings, destination))
+        sync = sync_backup(settings, config, text, link)
+        report(sync)
+        result.steps.append(sync)
+        if sync.skipped:
+            result.backup_state = NOT_REPLICATED
+            return
+        if not sync.ok:
+            result.backup_state, result.backup_reason = OUT_OF_SYNC, sync.message
+            result.backup_checksum = sync.detail.get("checksum")
+            result.steps.append(_skip("remote reload", remote.NODE, "not run: the backup does not have the new file"))
+            report(result.steps[-1])
+            return
+        result.backup_state, result.backup_checksum = IN_SYNC, sync.detail["checksum"]
+        reload_step = reload_backup(settings, config, link)
+        report(reload_step)
+        result.steps.append(reload_step)
 
 
 def apply_text(settings: ApplySettings, draft_text: str, running_text: str | None = None,
