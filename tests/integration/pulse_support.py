@@ -59,6 +59,28 @@ while time.monotonic() < end:
     time.sleep(max(0.0, interval - (time.monotonic() - t)))
 """
 
+# Prints the UDP payload (hex) of the first packet from argv[1] to port argv[2] seen on any interface.
+SNIFFER = """
+import socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+s.settimeout(5)
+while True:
+    data = s.recv(4096)
+    ihl = (data[0] & 15) * 4
+    if data[9] == 17 and socket.inet_ntoa(data[12:16]) == sys.argv[1]:
+        if struct.unpack("!H", data[ihl + 2:ihl + 4])[0] == int(sys.argv[2]):
+            print(data[ihl + 8:].hex())
+            break
+"""
+
+# Sends one UDP datagram (hex payload) from address argv[1] to argv[2]:argv[3].
+SENDER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.sendto(bytes.fromhex(sys.argv[4]), (sys.argv[2], int(sys.argv[3])))
+"""
+
 CONFIG = """serial_no = {serial}
 primary = {NET}.1
 service = {service}
@@ -160,15 +182,25 @@ class Cluster:
     def active(self) -> set[str]:
         return {name for name in self.pulses if (self.status(name) or {}).get("active")}
 
-    def ask(self, timeout: float = 1.0) -> str:
+    def ask(self, vip: str = VIP, timeout: float = 1.0) -> str:
         """Who answers on the VIP, from the client namespace ('-' when nobody does)."""
         code = ("import socket,sys\ntry:\n c=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=1)\n"
                 " print(c.recv(64).decode().strip())\nexcept OSError:\n print('-')")
-        return self.client.run([sys.executable, "-c", code, VIP, str(PORT)], timeout=timeout + 10).stdout.strip()
+        return self.client.run([sys.executable, "-c", code, vip, str(PORT)], timeout=timeout + 10).stdout.strip()
 
     def prober(self, interval: float, duration: float) -> subprocess.Popen:
         return self.client.popen([sys.executable, "-c", PROBER, VIP, str(PORT), str(interval), str(duration)],
                                  stdout=subprocess.PIPE, text=True)
+
+    def capture_heartbeat(self, at: str, sender: str) -> bytes:
+        """A real heartbeat from `sender`'s address, captured as it arrives in namespace `at`."""
+        out = self.ns[at].run([sys.executable, "-c", SNIFFER, DIRECTORS[sender], "539"], timeout=15).stdout
+        return bytes.fromhex(out.strip())
+
+    def send_as(self, name: str, to: str, payload: bytes, port: int = 539) -> None:
+        """Send a datagram from director `name`'s namespace and address (a forger on the partner's address)."""
+        self.ns[name].run([sys.executable, "-c", SENDER, DIRECTORS[name], DIRECTORS[to], str(port), payload.hex()],
+                          timeout=15)
 
     def vips_in(self, name: str) -> str:
         return self.ns[name].run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"]).stdout
