@@ -30,7 +30,7 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH HOME=/root PYTHONDONTWRITEBYTECODE=1
 # UML restores only the legacy FP/SSE registers here (see _hide_xstate): keep glibc and OpenSSL off AVX,
 # whose upper register halves would be clobbered (modprobe and python fail to start otherwise).
-export GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-EVEX,-AVX_Fast_Unaligned_Load,-ERMS,-FSRM
+export GLIBC_TUNABLES={tunables}
 export OPENSSL_ia32cap='~0x1800000000000000:~0x0'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -48,8 +48,11 @@ halt -f --no-wtmp
 """
 
 MODPROBE = """#!/bin/sh
-exec /usr/sbin/modprobe -d {modroot} "$@"
+# The kernel runs this with an empty environment: keep glibc off AVX here too (see INIT).
+GLIBC_TUNABLES={tunables} exec /usr/sbin/modprobe -d {modroot} "$@"
 """
+TUNABLES = ("glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-EVEX,"
+            "-AVX_Fast_Unaligned_Load,-ERMS,-FSRM")
 
 
 # seccomp: ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, ...) fails with EIO; everything else is allowed.
@@ -103,7 +106,7 @@ def _prepare(workdir: Path) -> Path:
     if not link.exists():
         link.symlink_to(UML_MODULES / version)
     wrapper = workdir / "modprobe.sh"
-    wrapper.write_text(MODPROBE.format(modroot=modroot))
+    wrapper.write_text(MODPROBE.format(modroot=modroot, tunables=TUNABLES))
     wrapper.chmod(0o755)
     return wrapper
 
@@ -115,7 +118,7 @@ def run_driver(driver: str | Path, workdir: Path, *args: str, timeout: int = 300
     modprobe = _prepare(workdir)
     init = workdir / "init.sh"
     init.write_text(INIT.format(
-        modprobe=modprobe, preload=" ".join(PRELOAD), workdir=workdir, repo=REPO, python=sys.executable,
+        modprobe=modprobe, tunables=TUNABLES, preload=" ".join(PRELOAD), workdir=workdir, repo=REPO, python=sys.executable,
         driver=(REPO / driver).resolve(), args=" ".join(_quote(a) for a in args)))
     init.chmod(0o755)
     (workdir / "driver.log").write_text("")

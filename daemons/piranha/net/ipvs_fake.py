@@ -18,15 +18,17 @@ import errno
 from dataclasses import replace
 
 from piranha.net.ipvs_model import (
-    SCHEDULERS, SYNC_STATES, Dest, IPVSError, LiveDest, LiveService, Service, ServiceKey, Stats, SyncDaemon,
+    SYNC_STATES, Dest, IPVSError, LiveDest, LiveService, Service, ServiceKey, Stats, SyncDaemon,
     Timeouts,
 )
 
 KERNEL_DEFAULT_TIMEOUTS = Timeouts(tcp=900, tcpfin=120, udp=300)
+# The scheduler modules Linux 6.1 ships (ip_vs_*.ko); any other name is ENOENT, as the kernel answers.
+KERNEL_SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh")
 
 
 class FakeIPVS:
-    def __init__(self, schedulers: tuple[str, ...] = SCHEDULERS):
+    def __init__(self, schedulers: tuple[str, ...] = KERNEL_SCHEDULERS):
         self._schedulers = schedulers
         self._services: dict[ServiceKey, Service] = {}
         self._dests: dict[ServiceKey, dict[tuple[str, int], LiveDest]] = {}

@@ -12,7 +12,6 @@ import ipaddress
 import socket
 from dataclasses import dataclass, field
 
-SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq")
 FORWARDING = ("nat", "dr", "tun")
 PROTOCOLS = ("tcp", "udp")
 SYNC_STATES = ("master", "backup")
@@ -83,8 +82,8 @@ class Service:
     pmask: str | int | None = None   # IPv4 netmask text, IPv6 prefix length; None = host (/32, /128)
 
     def __post_init__(self) -> None:
-        if self.scheduler not in SCHEDULERS:
-            raise ValueError(f"scheduler {self.scheduler!r} is not one of {', '.join(SCHEDULERS)}")
+        if not self.scheduler or not self.scheduler.isalnum():
+            raise ValueError(f"scheduler {self.scheduler!r} is not a scheduler name")
         if self.persistent < 0:
             raise ValueError(f"persistence {self.persistent!r} is negative")
         if self.pmask is None:

@@ -99,6 +99,13 @@ def test_duplicate_service_is_eexist(ipvs):
     assert _errno(ipvs.add_service, Service(WEB, "rr")) == errno.EEXIST
 
 
+def test_unknown_scheduler_is_enoent(ipvs):
+    assert _errno(ipvs.add_service, Service(WEB, "nosuch")) == errno.ENOENT
+    ipvs.add_service(Service(WEB, "mh"))
+    assert _errno(ipvs.edit_service, Service(WEB, "nosuch")) == errno.ENOENT
+    assert _only(ipvs).service.scheduler == "mh"
+
+
 def test_missing_service_is_esrch(ipvs):
     assert _errno(ipvs.delete_service, WEB) == errno.ESRCH
     assert _errno(ipvs.edit_service, Service(WEB)) == errno.ESRCH
@@ -195,8 +202,8 @@ def test_sync_daemons_start_and_stop_independently(ipvs):
 
 
 def test_model_rejects_bad_values_by_quoting_them():
-    with pytest.raises(ValueError, match="'mh'"):
-        Service(WEB, "mh")
+    with pytest.raises(ValueError, match="'round robin'"):
+        Service(WEB, "round robin")
     with pytest.raises(ValueError, match="'10.0.0.300'"):
         Dest("10.0.0.300", 80)
     with pytest.raises(ValueError, match="'route'"):
