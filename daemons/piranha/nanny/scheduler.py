@@ -12,6 +12,7 @@ re-weights an up server, "resync" after every plan and every ``resync_every`` se
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import itertools
 import logging
@@ -22,6 +23,7 @@ from piranha.nanny import loadmon
 from piranha.nanny.health import Health
 from piranha.nanny.probes import Probe, Result, make_probe
 from piranha.nanny.probes.base import endpoint
+from piranha.nanny.probes.connect import close_engine
 from piranha.nanny.spec import CheckSpec
 
 log = logging.getLogger("nanny")
@@ -61,7 +63,8 @@ class Member:
 class Group:
     """One probe run on behalf of every member that shares its probe_key."""
 
-    __slots__ = ("key", "probe", "interval", "members", "due", "nominal", "task", "removed")
+    __slots__ = ("key", "probe", "interval", "members", "due", "nominal", "task", "removed", "busy", "fast",
+                 "on_result")
 
     def __init__(self, key: tuple, probe: Probe, interval: float):
         self.key = key
@@ -70,8 +73,11 @@ class Group:
         self.members: list[Member] = []
         self.due = 0.0          # when the next check starts (loop time)
         self.nominal = 0.0      # the steady schedule the group keeps after its first check
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task | None = None      # a check running as a Task (all but plain connects)
         self.removed = False
+        self.busy = False                            # a check is in flight
+        self.fast = getattr(probe, "plain", False)   # plain TCP connect: started by callback, no Task
+        self.on_result: Callable[[Result], None] | None = None
 
 
 class Scheduler:
@@ -123,6 +129,7 @@ class Scheduler:
             group = groups.get(key) or self.groups.get(key)
             if group is None:
                 group = Group(key, new_probes[key], spec.interval)
+                group.on_result = functools.partial(self._finish, group)
             if key not in groups:
                 group.members = []
                 groups[key] = group
@@ -174,9 +181,13 @@ class Scheduler:
         create_task = self.loop.create_task
         while heap and heap[0][0] <= horizon:
             due, _, group = heapq.heappop(heap)
-            if group.removed or due != group.due or group.task is not None:
+            if group.removed or due != group.due or group.busy:
                 continue
-            group.task = create_task(self._run(group))
+            group.busy = True
+            if group.fast:
+                group.probe.start(group.on_result)
+            else:
+                group.task = create_task(self._run(group))
         self._arm(now)
 
     # -- checks --------------------------------------------------------------------------------------------
@@ -189,6 +200,11 @@ class Scheduler:
             result = Result(False, f"probe error: {err!r}")
         finally:
             group.task = None
+        self._finish(group, result)
+
+    def _finish(self, group: Group, result: Result) -> None:
+        """Apply one verdict to every member of the group and schedule the group's next check."""
+        group.busy = False
         if group.removed:
             return
         self.checks_run += 1
@@ -281,6 +297,7 @@ class Scheduler:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        close_engine(self.loop)
         self.groups = {}
         self.loads = {}
         self._heap = []

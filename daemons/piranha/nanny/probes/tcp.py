@@ -1,8 +1,9 @@
 """TCP probe: connect, then optionally send a string and judge the reply.
 
-The plain connect check is the hot path of a large cluster, so it uses a bare non-blocking socket (connect,
-wait writable, SO_ERROR, close) with no stream objects. Sockets close with SO_LINGER 0, so a check ends with
-a reset instead of leaving a TIME_WAIT entry on the director for every check.
+A plain connect check (no send, no expect) goes through the shared ConnectEngine (connect.py), and the
+scheduler may start it with ``start(on_result)`` without a Task. With send/expect, the check is a coroutine on
+a bare non-blocking socket. Sockets close with SO_LINGER 0, so a check ends with a reset instead of leaving a
+TIME_WAIT entry on the director for every check.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import errno
 import os
 import socket
 import struct
+from typing import Callable
 
 from piranha.nanny.probes.base import READ_LIMIT, Expect, Result, endpoint, show, sockaddr, unescape, wait_fd
+from piranha.nanny.probes.connect import ConnectEngine
 from piranha.nanny.spec import CheckSpec
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
@@ -27,9 +30,19 @@ class TcpProbe:
         self.timeout = spec.timeout
         self.send = unescape(spec.send).encode() if spec.send else b""
         self.expect = Expect(spec.expect, spec.use_regex) if spec.expect else None
+        self.plain = not self.send and self.expect is None
+
+    def start(self, on_result: Callable[[Result], None]) -> None:
+        """Start a plain connect check; on_result(Result) is called from the loop when it ends."""
+        loop = asyncio.get_running_loop()
+        ConnectEngine.for_loop(loop).start(self.family, self.addr, self.where, self.timeout, on_result)
 
     async def check(self) -> Result:
         loop = asyncio.get_running_loop()
+        if self.plain:
+            done = loop.create_future()
+            self.start(lambda result: done.done() or done.set_result(result))
+            return await done
         start = loop.time()
         deadline = start + self.timeout
         sock = socket.socket(self.family, _STREAM)
@@ -42,8 +55,6 @@ class TcpProbe:
                 err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err:
                 return Result(False, f"CONNECT to {self.where} failed: {os.strerror(err)}", loop.time() - start)
-            if not self.send and self.expect is None:
-                return Result(True, "connected", loop.time() - start)
             return await self._converse(loop, sock, start, deadline)
         finally:
             sock.close()
