@@ -4,20 +4,25 @@ Thin: service.py holds the lock, the draft check and the records; engine.py does
 step and renders the summary (works without JavaScript).
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from piranha_web import banners, revisions
-from piranha_web.apply import engine, service
+from piranha_web.apply import engine, progress, service
 from piranha_web.apply.settings import SettingsError
 from piranha_web.auth.roles import writes_require_role
 
-bp = Blueprint("apply", __name__)
+bp = Blueprint("apply", __name__, static_folder="static", static_url_path="/apply/static")
 writes_require_role(bp, "admin")
 bp.record_once(lambda state: banners.register(service.backup_banner))
 
 
-def _page(status: int = 200, result: engine.ApplyResult | None = None, error: str | None = None,
+def _form_fields() -> tuple[int | None, int | None, str]:
+    return (request.form.get("draft", type=int), request.form.get("version", type=int),
+            request.form.get("message", "")[:500])
+
+
+def _page(status: int = 200, result: "engine.ApplyResult | dict | None" = None, error: str | None = None,
           retried: engine.ApplyResult | None = None):
     draft = revisions.current_draft()
     check = None
@@ -33,9 +38,7 @@ def _page(status: int = 200, result: engine.ApplyResult | None = None, error: st
 def index():
     if request.method == "GET":
         return _page()
-    number = request.form.get("draft", type=int)
-    version = request.form.get("version", type=int)
-    message = request.form.get("message", "")[:500]
+    number, version, message = _form_fields()
     try:
         result = service.apply_draft(current_user, number, version, message)
     except service.ApplyConflict as conflict:
@@ -57,3 +60,30 @@ def retry_sync():
         flash(f"The console's settings are wrong: {bad_setting}", "error")
         return redirect(url_for("apply.index"))
     return _page(200 if result.backup_state != engine.OUT_OF_SYNC else 502, retried=result)
+
+
+@bp.route("/apply/start", methods=["POST"])
+def start():
+    """The JavaScript path: run the apply in the background and answer where to follow it."""
+    number, version, message = _form_fields()
+    job_id = progress.start(current_user, number, version, message)
+    return jsonify(job=job_id, status_url=url_for("apply.job", job_id=job_id),
+                   result_url=url_for("apply.job_result", job_id=job_id)), 202
+
+
+@bp.route("/apply/jobs/<job_id>")
+def job(job_id):
+    state = progress.read_job(job_id)
+    if state is None:
+        abort(404)
+    return jsonify(state)
+
+
+@bp.route("/apply/jobs/<job_id>/result")
+def job_result(job_id):
+    state = progress.read_job(job_id)
+    if state is None:
+        abort(404)
+    if not state["done"]:
+        return redirect(url_for("apply.index"))
+    return _page(state["status"], result=state["result"], error=state["error"])

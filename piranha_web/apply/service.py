@@ -133,7 +133,7 @@ def apply_draft(user, number: int | None, version: int | None, message: str,
             db.session.commit()
         audit("apply", {"revision": draft.number, "version": version, "serial_no": result.serial_no,
                         "message": message.strip(), "steps": [s.as_dict() for s in result.steps]},
-              outcome=_outcome(result))
+              outcome=_outcome(result), username=user.username)
         revisions.reset_view_cache()
         return result
 
@@ -160,7 +160,7 @@ def retry_sync(user) -> engine.ApplyResult:
         running.node_results = json.dumps(nodes, sort_keys=True)
         db.session.commit()
         audit("retry sync", {"revision": running.number, "steps": [s.as_dict() for s in result.steps]},
-              outcome="ok" if result.backup_state != engine.OUT_OF_SYNC else "failed")
+              outcome="ok" if result.backup_state != engine.OUT_OF_SYNC else "failed", username=user.username)
         return result
 
 

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,32 @@ def test_retry_sync_refuses_a_hand_edited_file(console, admin):
         handle.write("# hand edit\n")
     response = admin.post("/apply/retry-sync", follow_redirects=True)
     assert "is not the applied revision" in response.get_data(as_text=True)
+
+
+def test_background_apply_reports_steps_to_the_poller_and_ends_on_the_summary(console, admin):
+    number, version = edit(console, set_port(8080))
+    started = admin.post("/apply/start", data={"draft": number, "version": version, "message": "via js"})
+    assert started.status_code == 202
+    urls = started.get_json()
+    deadline = time.monotonic() + 30
+    while True:
+        job = admin.get(urls["status_url"]).get_json()
+        if job["done"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert job["done"] and job["status"] == 200 and job["error"] is None
+    assert [s["name"] for s in job["steps"]] == ["validate", "write", "sync", "reload"]
+    page = admin.get(urls["result_url"])
+    assert page.status_code == 200 and "Applied" in page.get_data(as_text=True)
+    assert "port = 8080" in Path(console.config["PIRANHA_LVS_CF"]).read_text()
+    with console.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "apply"))
+        assert entry.username == "admin" and entry.detail_data["message"] == "via js"
+    again = admin.post("/apply/start", data={"draft": number, "version": version})
+    job_url = again.get_json()["status_url"]
+    deadline = time.monotonic() + 30
+    while not (job := admin.get(job_url).get_json())["done"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job["status"] == 409 and "already applied" in job["error"]
+    assert admin.get("/apply/jobs/0123456789abcdef").status_code == 404
+    assert admin.get("/apply/jobs/..%2f..%2fetc").status_code == 404
