@@ -67,23 +67,25 @@ def start():
     """The JavaScript path: run the apply in the background and answer where to follow it."""
     number, version, message = _form_fields()
     job_id = progress.start(current_user, number, version, message)
-    return jsonify(job=job_id, status_url=url_for("apply.job", job_id=job_id),
-                   result_url=url_for("apply.job_result", job_id=job_id)), 202
+    return jsonify(job=job_id, status_url=url_for("apply.job", id=job_id),
+                   result_url=url_for("apply.job_result", id=job_id)), 202
 
 
-@bp.route("/apply/jobs/<job_id>")
-def job(job_id):
-    state = progress.read_job(job_id)
+def _job_or_404() -> dict:
+    state = progress.read_job(request.args.get("id", ""))
     if state is None:
         abort(404)
-    return jsonify(state)
+    return state
 
 
-@bp.route("/apply/jobs/<job_id>/result")
-def job_result(job_id):
-    state = progress.read_job(job_id)
-    if state is None:
-        abort(404)
+@bp.route("/apply/job")
+def job():
+    return jsonify(_job_or_404())
+
+
+@bp.route("/apply/job/result")
+def job_result():
+    state = _job_or_404()
     if not state["done"]:
         return redirect(url_for("apply.index"))
     return _page(state["status"], result=state["result"], error=state["error"])

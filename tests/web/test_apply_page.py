@@ -212,5 +212,5 @@ def test_background_apply_reports_steps_to_the_poller_and_ends_on_the_summary(co
     while not (job := admin.get(job_url).get_json())["done"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert job["status"] == 409 and "already applied" in job["error"]
-    assert admin.get("/apply/jobs/0123456789abcdef").status_code == 404
-    assert admin.get("/apply/jobs/..%2f..%2fetc").status_code == 404
+    assert admin.get("/apply/job?id=0123456789abcdef").status_code == 404
+    assert admin.get("/apply/job?id=../../etc/passwd").status_code == 404
