@@ -164,3 +164,23 @@ def test_ipv6_loopback():
 def test_bad_regex_is_refused_when_the_probe_is_made():
     with pytest.raises(ValueError, match="not a valid regular expression"):
         make_probe(spec(80, expect="(unclosed", use_regex=True))
+
+
+def test_many_concurrent_connects_share_one_engine_that_closes_when_idle():
+    from piranha.nanny.probes import connect
+
+    async def go():
+        async with tcp_server(read_first=False) as port:
+            refused = closed_port()
+            loop = asyncio.get_running_loop()
+            tasks = [loop.create_task(check(spec(port if i % 3 else refused))) for i in range(120)]
+            await asyncio.sleep(0)                       # every check has started its connect
+            engine = connect._engines.get(loop)
+            in_flight = len(engine.inflight)
+            results = await asyncio.gather(*tasks)
+            await asyncio.sleep(3 * connect.SWEEP + 0.05)
+            return results, engine, in_flight, connect._engines.get(loop)
+    results, engine, in_flight, after = run(go())
+    assert in_flight > 50
+    assert [r.up for r in results] == [bool(i % 3) for i in range(120)]
+    assert engine is not None and engine.epoll.closed and after is None

@@ -36,6 +36,7 @@ _SOL_SOCKET, _SO_LINGER, _SO_ERROR = socket.SOL_SOCKET, socket.SO_LINGER, socket
 _EINPROGRESS = errno.EINPROGRESS
 _CONNECTED = "connected"
 
+_last: "ConnectEngine | None" = None
 _engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, "ConnectEngine"] = weakref.WeakKeyDictionary()
 
 
@@ -44,9 +45,13 @@ class ConnectEngine:
 
     @classmethod
     def for_loop(cls, loop: asyncio.AbstractEventLoop) -> "ConnectEngine":
+        global _last
+        if _last is not None and _last.loop is loop:     # the common case, without a weak-dict lookup
+            return _last
         engine = _engines.get(loop)
         if engine is None:
             engine = _engines[loop] = cls(loop)
+        _last = engine
         return engine
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
@@ -112,13 +117,16 @@ class ConnectEngine:
                 del inflight[fd]
                 sock.close()
                 entry[3](Result(False, f"CONNECT to {entry[2]} timed out", now - entry[1]))
-        if not inflight and not any(self.expiry.values()):
+        if not inflight:              # whatever the deques still hold is stale
             self.close()
         else:
             self._sweeper = self.loop.call_later(SWEEP, self._sweep)
 
     def close(self) -> None:
         """Abandon every check in flight (no callbacks) and release the epoll."""
+        global _last
+        if _last is self:
+            _last = None
         if _engines.get(self.loop) is self:
             del _engines[self.loop]
         self._sweeper.cancel()
