@@ -8,13 +8,13 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 
 from piranha_web import banners, revisions
-from piranha_web.apply import engine, progress, service
+from piranha_web.apply import backup_check, engine, progress, service
 from piranha_web.apply.settings import SettingsError
 from piranha_web.auth.roles import writes_require_role
 
 bp = Blueprint("apply", __name__, static_folder="static", static_url_path="/apply/static")
 writes_require_role(bp, "admin")
-bp.record_once(lambda state: banners.register(service.backup_banner))
+bp.record_once(lambda state: banners.register(backup_check.banner))
 
 
 def _form_fields() -> tuple[int | None, int | None, str]:
@@ -24,6 +24,7 @@ def _form_fields() -> tuple[int | None, int | None, str]:
 
 def _page(status: int = 200, result: "engine.ApplyResult | dict | None" = None, error: str | None = None,
           retried: engine.ApplyResult | None = None):
+    backup_check.refresh_backup_state()
     draft = revisions.current_draft()
     check = None
     if draft is not None and result is None:
