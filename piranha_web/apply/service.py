@@ -72,8 +72,12 @@ def _check_draft(number: int | None, version: int | None) -> Revision:
     return draft
 
 
-def _keep_file_on_disk(text: str | None, user) -> None:
-    """The file being replaced is kept as a revision, also when it was changed by hand (drift)."""
+def _keep_file_on_disk(text: str | None, user, draft: Revision) -> None:
+    """The file being replaced is kept as a revision, also when it was changed by hand (drift).
+
+    The kept file is older than the draft being applied, so the draft takes the next number after it and
+    the history reads in order.
+    """
     if text is None:
         return
     running = revisions.running_revision()
@@ -88,6 +92,7 @@ def _keep_file_on_disk(text: str | None, user) -> None:
         kept.set_text(text)
         db.session.add(kept)
         db.session.commit()
+    draft.number = (db.session.scalar(select(db.func.max(Revision.number))) or 0) + 1
 
 
 def record_backup_state(result: engine.ApplyResult) -> None:
@@ -118,7 +123,7 @@ def apply_draft(user, number: int | None, version: int | None, message: str,
         running_text = revisions.managed_file_text()
         result = engine.apply_text(settings, draft.text, running_text, on_step)
         if result.written:
-            _keep_file_on_disk(running_text, user)
+            _keep_file_on_disk(running_text, user, draft)
             for older in db.session.scalars(select(Revision).where(
                     Revision.status.in_(revisions.RUNNING_STATUSES))):
                 older.status = "superseded"
@@ -131,8 +136,9 @@ def apply_draft(user, number: int | None, version: int | None, message: str,
             draft.node_results = json.dumps(result.node_results(), sort_keys=True)
             record_backup_state(result)
             db.session.commit()
-        audit("apply", {"revision": draft.number, "version": version, "serial_no": result.serial_no,
-                        "message": message.strip(), "steps": [s.as_dict() for s in result.steps]},
+        audit("apply", {"revision": draft.number, "reviewed_draft": number, "version": version,
+                        "serial_no": result.serial_no, "message": message.strip(),
+                        "steps": [s.as_dict() for s in result.steps]},
               outcome=_outcome(result), username=user.username)
         revisions.reset_view_cache()
         return result

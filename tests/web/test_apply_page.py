@@ -214,3 +214,19 @@ def test_background_apply_reports_steps_to_the_poller_and_ends_on_the_summary(co
     assert job["status"] == 409 and "already applied" in job["error"]
     assert admin.get("/apply/job?id=0123456789abcdef").status_code == 404
     assert admin.get("/apply/job?id=../../etc/passwd").status_code == 404
+
+
+def test_a_hand_edited_file_is_kept_as_a_revision_before_it_is_replaced(console, admin):
+    number, version = edit(console, set_port(8080))
+    lvs_cf = Path(console.config["PIRANHA_LVS_CF"])
+    hand_edited = lvs_cf.read_text().replace("weight = 2", "weight = 7")
+    lvs_cf.write_text(hand_edited)
+    page = admin.get("/apply").get_data(as_text=True)
+    assert "was changed outside the console" in page and "+     port = 8080" in page
+    assert post_apply(admin, number, version).status_code == 200
+    with console.app_context():
+        kept = db.session.scalar(select(Revision).where(Revision.text == hand_edited))
+        applied = revisions.running_revision()
+        assert kept is not None and kept.status == "superseded"
+        assert applied.status == "applied" and applied.number > kept.number
+        assert "port = 8080" in applied.text and "weight = 7" not in applied.text
