@@ -200,3 +200,12 @@ def test_invalid_draft_writes_nothing_anywhere(director, lvs_cf):
     time.sleep(0.01)
     assert (lvs_cf.read_bytes(), lvs_cf.stat().st_mtime_ns) == before
     assert not director.remote_lvs_cf.exists() and director.reloads() == []
+
+
+def test_the_written_file_gets_the_configured_group(director, lvs_cf):
+    import grp
+    result = run_apply(director, lvs_cf, PIRANHA_LVS_CF_GROUP="nogroup")
+    assert result.ok
+    assert lvs_cf.stat().st_gid == grp.getgrnam("nogroup").gr_gid
+    assert lvs_cf.stat().st_mode & 0o777 == 0o640
+    assert "Do not hand edit" in lvs_cf.read_text()

@@ -220,3 +220,14 @@ def test_unwritable_directory_fails_the_write_and_stops(tmp_path):
     result = engine.apply_text(settings, SAMPLE)
     assert [s.name for s in result.steps] == ["validate", "write"]
     assert "cannot create a temporary file in" in result.step("write").message and not result.written
+
+
+def test_unknown_group_is_refused_before_anything_is_written(tmp_path):
+    lvs_cf = tmp_path / "lvs.cf"
+    lvs_cf.write_text(SAMPLE)
+    settings = ApplySettings(lvs_cf=str(lvs_cf), group="no-such-group-piranha")
+    result = engine.apply_text(settings, SAMPLE.replace("weight = 1", "weight = 2"), SAMPLE)
+    assert not result.written
+    assert result.step("write").message == "group 'no-such-group-piranha' (PIRANHA_LVS_CF_GROUP) does not exist " \
+                                           "on this machine"
+    assert lvs_cf.read_text() == SAMPLE and list(tmp_path.iterdir()) == [lvs_cf]
