@@ -39,6 +39,7 @@ s.bind(("0.0.0.0", int(sys.argv[2]))); s.listen(64)
 while True:
     c, _ = s.accept()
     try: c.sendall(name + b"\\n")
+    except OSError: pass      # a health check that connects and resets at once
     finally: c.close()
 """
 
@@ -113,6 +114,8 @@ VIRTUAL = """virtual {name} {{
 
 def render_config(keepalive=0.2, deadtime=0.6, virtuals=None, serial=1, monitor_links=0, extra_global="",
                   service="lvs", failover="") -> str:
+    if service == "fos":
+        virtuals = []
     virtuals = virtuals if virtuals is not None else [("web", VIP, 1)]
     text = "".join(VIRTUAL.format(name=name, active=active, address=address, label=n + 1, port=PORT, NET=NET)
                    for n, (name, address, active) in enumerate(virtuals))
@@ -123,7 +126,7 @@ def render_config(keepalive=0.2, deadtime=0.6, virtuals=None, serial=1, monitor_
 class Cluster:
     """The namespaces, the services, and helpers to start, kill and ask the two pulses."""
 
-    def __init__(self, prefix: str = "pu", **config) -> None:
+    def __init__(self, prefix: str = "pu", services: bool = True, gateway: bool = False, **config) -> None:
         self.lab = Lab(prefix)
         self.tmp = Path(tempfile.mkdtemp(prefix="pulse-test-"))
         try:
@@ -134,7 +137,10 @@ class Cluster:
             self.client = self.lab.netns("client")
             self.lab.plug(self.switch, self.client, f"{CLIENT}/24")
             for name, ns in self.ns.items():
-                ns.popen([sys.executable, "-c", NAME_SERVER, name, str(PORT)])
+                if services:
+                    ns.popen([sys.executable, "-c", NAME_SERVER, name, str(PORT)])
+                if gateway:   # the client doubles as the default gateway that fos's check pings
+                    ns.run(["ip", "route", "add", "default", "via", CLIENT])
             self.write_config(**config)
         except BaseException:
             self.close()
@@ -159,7 +165,8 @@ class Cluster:
         argv = [PULSE, "-c", str(self.config_path), "--nodaemon", "--no-lvsd", "--socket", self.socket(name),
                 "--pidfile", str(self.tmp / f"{name}.pid"), "--arp-interval", "0.2", *extra]
         out = open(self.tmp / f"{name}.log", "a")
-        proc = self.ns[name].popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        env = {**os.environ, "DIRECTOR": name}          # fos start/stop commands in the tests use it
+        proc = self.ns[name].popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
         out.close()
         self.pulses[name] = proc
         if wait:
@@ -226,6 +233,8 @@ class Cluster:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(timeout=5)
         self.lab.close()
+        for path in sorted(self.tmp.glob("*.log")):      # pytest shows this only for a failed test
+            print(f"===== {path.name}\n{path.read_text()}")
         for path in sorted(self.tmp.glob("*"), reverse=True):
             path.unlink()
         self.tmp.rmdir()

@@ -134,15 +134,17 @@ class Pulse:
             self.channel.close()
         for task in list(self._tasks):
             task.cancel()
+        await self.fos.stop()
+        await self.lvsd.stop()
         return 0
 
     async def handle(self, event) -> list:
         async with self.lock:
+            if isinstance(event, Shutdown):
+                self.stopping = True
             actions = self.machine.step(event, asyncio.get_running_loop().time())
             for action in actions:
                 await self._execute(action)
-            if isinstance(event, Shutdown):
-                self.stopping = True
             return actions
 
     async def _check_links(self) -> None:
@@ -203,7 +205,8 @@ class Pulse:
         if self.settings.mode == "fos":
             self.vips.drop()
             await self.fos.stop()
-            await self._start_fos("--monitor")
+            if not self.stopping:
+                await self._start_fos("--monitor")
             return
         self._run_cmd(self.settings.inactive_cmd, "inactive_cmd")
         self.vips.drop()

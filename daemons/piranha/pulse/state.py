@@ -301,12 +301,16 @@ class Machine:
     def _on_monitorfailed(self, event: MonitorFailed, now: float) -> list:
         if self.active:
             return []
+        if self.partner.state is not PeerState.RUNNING:
+            # The partner is not serving (stopped, dead, or yielding): the heartbeat rules decide, not the monitor.
+            return [RestartMonitors("partner not active: restarting monitors")]
         if not event.gateway_ok:
             self.network_fault = True
             return [Log("I SEEM TO HAVE A NETWORK FAULT!", "error")]
         blocked = self.blocked_reason(now)
         if blocked:
-            return [Log(f"partner service failed but {blocked}: staying inactive", "warning")]
+            return [Log(f"partner service failed but {blocked}: staying inactive", "warning"),
+                    RestartMonitors("restarting monitors")]
         actions: list = [Log("seems like a remote network fault; performing service failover", "warning")]
         self.takeover_pending = self.partner.alive(now, self.timing.deadtime)
         return actions + self._activate(f"partner service failed: activating {self.service_word}")

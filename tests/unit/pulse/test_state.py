@@ -207,6 +207,7 @@ def test_fos_monitor_failure_with_gateway_takes_over_with_stopme():
 
 def test_fos_monitor_failure_without_gateway_waits_for_a_heartbeat_then_restarts_monitors():
     machine = started(Role.BACKUP, fos=True)
+    machine.step(Heartbeat(PeerState.RUNNING), 1.0)
     assert machine.step(MonitorFailed(gateway_ok=False), 2.0) == [Log("I SEEM TO HAVE A NETWORK FAULT!", "error")]
     assert not machine.active
     actions = machine.step(Heartbeat(PeerState.RUNNING), 3.0)
@@ -257,3 +258,22 @@ def test_active_node_reannounces_when_a_dead_or_active_partner_stands_down(befor
     actions = machine.step(Heartbeat(PeerState.STOPPED), 1.0)
     assert actions == [ResendArps("partner inactive: resending arps")]
     assert machine.step(Heartbeat(PeerState.STOPPED), 1.2) == []
+
+
+@pytest.mark.parametrize("partner", [None, PeerState.STOPPED, PeerState.STOPME])
+def test_fos_monitor_failure_of_a_partner_that_is_not_serving_only_restarts_monitors(partner):
+    machine = started(Role.BACKUP, fos=True)
+    if partner is not None:
+        machine.step(Heartbeat(partner), 1.0)
+        machine.active = False
+    assert machine.step(MonitorFailed(gateway_ok=True), 2.0) == [
+        RestartMonitors("partner not active: restarting monitors")]
+    assert not machine.active
+
+
+def test_fos_monitor_failure_while_backing_off_restarts_monitors():
+    machine = started(Role.BACKUP, fos=True)
+    machine.step(ChildFailed("fos could not start the failover services"), 0.5)
+    machine.step(Heartbeat(PeerState.RUNNING), 1.0)
+    actions = machine.step(MonitorFailed(gateway_ok=True), 2.0)
+    assert kinds(actions, RestartMonitors) and not machine.active
