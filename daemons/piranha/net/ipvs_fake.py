@@ -28,8 +28,9 @@ KERNEL_SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed
 
 
 class FakeIPVS:
-    def __init__(self, schedulers: tuple[str, ...] = KERNEL_SCHEDULERS):
-        self._schedulers = schedulers
+    def __init__(self, schedulers: tuple[str, ...] | None = KERNEL_SCHEDULERS, record_calls: bool = True):
+        self._schedulers = schedulers          # None: accept any name (a mirror of a table read from the kernel)
+        self._record_calls = record_calls
         self._services: dict[ServiceKey, Service] = {}
         self._dests: dict[ServiceKey, dict[tuple[str, int], LiveDest]] = {}
         self._timeouts = KERNEL_DEFAULT_TIMEOUTS
@@ -47,7 +48,8 @@ class FakeIPVS:
         self.close()
 
     def _record(self, *call) -> None:
-        self.calls.append(call)
+        if self._record_calls:
+            self.calls.append(call)
         if self.fail_next is not None:
             failure, self.fail_next = self.fail_next, None
             raise failure
@@ -61,7 +63,7 @@ class FakeIPVS:
     def add_service(self, service: Service) -> None:
         self._record("add_service", service)
         what = f"add service {service.key}"
-        if service.scheduler not in self._schedulers:
+        if self._schedulers is not None and service.scheduler not in self._schedulers:
             raise IPVSError(errno.ENOENT, what)
         if service.key in self._services:
             raise IPVSError(errno.EEXIST, what)
@@ -72,7 +74,7 @@ class FakeIPVS:
         self._record("edit_service", service)
         what = f"edit service {service.key}"
         self._service(service.key, what)
-        if service.scheduler not in self._schedulers:
+        if self._schedulers is not None and service.scheduler not in self._schedulers:
             raise IPVSError(errno.ENOENT, what)
         self._services[service.key] = service
 
@@ -112,6 +114,16 @@ class FakeIPVS:
         live = self._dests[key][(address, port)]
         self._dests[key][(address, port)] = replace(live, active_conns=active, inactive_conns=inactive,
                                                     persistent_conns=persistent, stats=stats or live.stats)
+
+    @classmethod
+    def mirror(cls, live: list[LiveService]) -> "FakeIPVS":
+        """An in-memory copy of a table read from the kernel (without counters)."""
+        copy = cls(schedulers=None, record_calls=False)
+        for entry in live:
+            copy.add_service(entry.service)
+            for dest in entry.dests:
+                copy.add_dest(entry.service.key, dest.dest)
+        return copy
 
     # reading -----------------------------------------------------------------------------------------
     def table(self) -> list[LiveService]:

@@ -232,3 +232,15 @@ def test_foreign_services_survive_start_and_stop(tmp_path):
     with Harness(tmp_path, cfg, nanny_argv=_sleeper(), ipvs=ipvs) as lvsd:
         lvsd.wait(lambda: len(ipvs.table()) == 2, "web service created")
     assert [live.service.key for live in ipvs.table()] == [foreign]
+
+
+def test_changes_behind_lvsds_back_are_repaired_at_the_next_full_read(tmp_path, monkeypatch):
+    from piranha.lvsd import daemon
+
+    monkeypatch.setattr(daemon, "RESYNC_EVERY", 0.5)
+    with listeners(1) as (one,), Harness(tmp_path, _web([one.port])) as lvsd:
+        lvsd.wait(lambda: lvsd.dests(), "real server in IPVS")
+        lvsd.ipvs.delete_dest(ServiceKey.inet("tcp", "192.0.2.10", 80), "127.0.0.1", one.port)
+        lvsd.wait(lambda: lvsd.dests() == {("127.0.0.1", one.port): 1}, "real server restored")
+        brief = lvsd.call("status", brief=True)
+        assert "table" not in brief and brief["last_reconcile"]["operations"] >= 1
