@@ -13,7 +13,8 @@ from tests.kernel.uml import available, run_driver
 pytestmark = pytest.mark.slow
 
 SCENARIOS = ["nat_rr", "nat_wrr", "nat_wlc", "reload_keeps_long_connection", "persistence", "fwmark",
-             "server_killed", "server_restarted", "quiesce", "sorry_server", "invalid_reload", "clean_stop"]
+             "server_killed", "server_restarted", "quiesce", "sorry_server", "invalid_reload", "sync_daemon",
+             "clean_stop"]
 
 
 @pytest.fixture(scope="module")

@@ -65,6 +65,7 @@ class Lvsd:
         self._restart_task: asyncio.Task | None = None
         self._mirror: FakeIPVS | None = None      # the table as lvsd last read and changed it
         self.last_reconcile: dict = {}
+        self._tasks: set[asyncio.Task] = set()    # plan sends in flight (kept referenced until done)
 
     # -- the loop --------------------------------------------------------------------------------------
     async def run(self, handle_signals: bool = True) -> int:
@@ -148,7 +149,9 @@ class Lvsd:
         self._plan()
         self.wake()
         self.last_reload = {"ok": True, "time": time.time(), "message": f"serial {loaded.serial}"}
-        asyncio.get_running_loop().create_task(self.nanny.send_plan(check_specs(self.loaded.config)))
+        task = asyncio.get_running_loop().create_task(self.nanny.send_plan(check_specs(self.loaded.config)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         return {"serial": loaded.serial, "checksum": loaded.checksum}
 
     def _plan(self) -> None:
