@@ -173,19 +173,24 @@ def model_data(obj, block: str, attrs: list[str], draft_version: int) -> dict:
 
 
 def fill_model(form, obj, block: str, attrs: list[str]) -> None:
-    """Write the validated fields into `obj`. An empty field means the keyword's default, not written out."""
+    """Write the validated fields into `obj`. An empty field means the keyword's default, not written out;
+    a default value that the file did not spell out stays unwritten (the text only changes where edited)."""
     mapping = attribute_keywords(block)
-    touched = {}
+    touched: dict[str, schema.Keyword] = {}
+    was_present = set(obj.present)
     for attr in attrs:
         kw = mapping[attr]
         value = form[attr].value
         setattr(obj, attr, kw.default if value is None and attr == kw.name else value)
-        touched.setdefault(kw.name, []).append(form[attr].value)
-    for name, values in touched.items():
-        if any(value is not None for value in values):
-            obj.present.add(name)
-        else:
+        touched[kw.name] = kw
+    for name, kw in touched.items():
+        values = tuple(getattr(obj, attr) for attr in kw.attrs)
+        unset = all(value is None for value in values)
+        default = values == (kw.default,)
+        if unset or (default and name not in was_present):
             obj.present.discard(name)
+        else:
+            obj.present.add(name)
         obj.spelling.pop(name, None)
 
 
