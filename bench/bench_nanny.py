@@ -12,7 +12,7 @@ subprocess exactly as lvsd runs it: a plan on stdin, events on stdout. Printed:
 
 Everything stays on loopback; the whole run is bounded (about 40 s, hard limit 110 s).
 
-    .venv/bin/python bench/bench_nanny.py [--servers 10000] [--window 15]
+    .venv/bin/python bench/bench_nanny.py [--servers 10000] [--window 15] [--nice -5]
     NN_PROFILE=/tmp/nn.prof .venv/bin/python bench/bench_nanny.py     # nanny under cProfile
 """
 
@@ -22,6 +22,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import resource
 import select
 import socket
@@ -64,9 +65,11 @@ class Bench:
         for fd in self.by_fd:
             self.poll.register(fd, select.EPOLLIN)
         self.accepts = 0
+        self.planned_at = time.monotonic()
         self.up: set[str] = set()
         self.down_at: dict[str, float] = {}           # when the bench read the down event
         self.detected_at: dict[str, float] = {}       # the event's own time: nanny's verdict
+        self.check_ms: dict[str, float] = {}          # how long that failing check itself took
         self.down_why: dict[str, str] = {}
         self.buffer = b""
         self.stderr = tempfile.TemporaryFile()
@@ -82,6 +85,7 @@ class Bench:
                    "interval": self.interval, "timeout": self.timeout} for id, sock in self.servers]
         self.nanny.stdin.write(json.dumps({"op": "plan", "checks": checks}).encode() + b"\n")
         self.nanny.stdin.flush()
+        self.planned_at = time.monotonic()
 
     def pump(self, seconds: float) -> None:
         """Accept and close every connection, and read nanny's events, for ``seconds``."""
@@ -124,6 +128,7 @@ class Bench:
                 self.up.discard(event["id"])
                 self.down_at[event["id"]] = now
                 self.detected_at[event["id"]] = event["time"]
+                self.check_ms[event["id"]] = event["latency_ms"]
                 self.down_why[event["id"]] = event["result"].split(" to ")[0] + " " + event["result"].split(": ")[-1]
 
     def _stderr_text(self) -> str:
@@ -137,6 +142,7 @@ class Bench:
         return time.monotonic() - start
 
     def stop(self) -> resource.struct_rusage:
+        self.ran_for = time.monotonic() - self.planned_at
         self.poll.unregister(self.nanny.stdout.fileno())
         self.nanny.stdin.close()
         deadline = time.monotonic() + 10
@@ -168,6 +174,9 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=15.0, help="steady-state measurement, seconds")
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--timeout", type=float, default=1.0)
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run nanny at this nice value (e.g. -5 on a machine busy with other work; "
+                             "keepalived's checker_priority does the same for its checker)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = args.servers + 200
@@ -175,7 +184,11 @@ def main() -> int:
         raise SystemExit(f"RLIMIT_NOFILE hard limit {hard} is below the {need} descriptors needed")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
 
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start; "
+          f"nanny at nice {args.nice}")
     bench = Bench(args.servers, args.interval, args.timeout)
+    if args.nice:
+        os.setpriority(os.PRIO_PROCESS, bench.nanny.pid, args.nice)
     try:
         t0 = time.monotonic()
         bench.plan()
@@ -215,6 +228,9 @@ def main() -> int:
               f"max {max(latencies):.3f} s (goal p99 <= {goal:.1f} s: "
               f"{percentile(latencies, 0.99) / goal:.2f} of it); read by the bench: "
               f"p99 {percentile(received, 0.99):.3f} s")
+        took = [bench.check_ms[id] for id in dropped if id in bench.check_ms]
+        print(f"  the failing checks themselves took p50 {percentile(took, 0.5):.1f} ms, "
+              f"p99 {percentile(took, 0.99):.1f} ms (connect refused)")
         wrong = set(bench.down_at) - set(dropped)
         print(f"false downs: {false_downs} during the window, {len(wrong)} among the servers left running")
         if wrong:
@@ -222,6 +238,11 @@ def main() -> int:
             print("  reasons: " + "; ".join(f"{why} ×{n}" for why, n in reasons.most_common(3)))
     finally:
         usage = bench.stop()
+    counted = re.search(r"nanny: (\d+) checks run", bench._stderr_text())
+    if counted:
+        total = int(counted.group(1))
+        print(f"nanny's own count: {total:,} checks in {bench.ran_for:.1f} s since the plan "
+              f"({total / bench.ran_for:,.0f}/s, including start-up and the stopped tenth)")
     print(f"nanny exit status {bench.nanny.returncode}; whole run CPU {usage.ru_utime + usage.ru_stime:.2f} s "
           f"(user {usage.ru_utime:.2f}, system {usage.ru_stime:.2f}), max RSS {usage.ru_maxrss / 1024:.0f} MiB")
     return 0 if bench.nanny.returncode == 0 else 1
