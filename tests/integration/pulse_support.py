@@ -161,8 +161,11 @@ class Cluster:
         path = self.tmp / f"{name}.log"
         return path.read_text() if path.exists() else ""
 
-    def start(self, name: str, *extra: str, wait: bool = True) -> subprocess.Popen:
-        argv = [PULSE, "-c", str(self.config_path), "--nodaemon", "--no-lvsd", "--socket", self.socket(name),
+    def start(self, name: str, *extra: str, wait: bool = True, lvsd: str | None = None) -> subprocess.Popen:
+        """Start pulse in `name`'s namespace; without `lvsd` (a program path) it runs with --no-lvsd."""
+        children = (["--lvsd-command", lvsd, "--lvsd-socket", str(self.tmp / f"{name}-lvsd.sock")] if lvsd
+                    else ["--no-lvsd"])
+        argv = [PULSE, "-c", str(self.config_path), "--nodaemon", *children, "--socket", self.socket(name),
                 "--pidfile", str(self.tmp / f"{name}.pid"), "--arp-interval", "0.2", *extra]
         out = open(self.tmp / f"{name}.log", "a")
         env = {**os.environ, "DIRECTOR": name}          # fos start/stop commands in the tests use it
