@@ -17,6 +17,7 @@ import heapq
 import itertools
 import logging
 import time
+from time import monotonic
 from typing import Callable
 
 from piranha.nanny import loadmon
@@ -47,8 +48,8 @@ class Member:
 
     def renew(self, spec: CheckSpec) -> None:
         """Take a new plan's spec for this id: health state, last result and weight are kept."""
-        if spec.weight != self.spec.weight:
-            self.weight = float(spec.weight)
+        if spec.weight != self.spec.weight or spec.load_monitor == "none":
+            self.weight = float(spec.weight)      # the load monitor's adjustment ends with it
         self.spec = spec
         self.health.configure(spec.failures, spec.reentry, spec.interval)
 
@@ -175,7 +176,7 @@ class Scheduler:
     def _tick(self) -> None:
         self._timer = None
         self._timer_at = float("inf")
-        now = self.loop.time()
+        now = monotonic()               # what loop.time() returns, without the method call
         heap = self._heap
         horizon = now + TICK / 2
         create_task = self.loop.create_task
@@ -215,7 +216,7 @@ class Scheduler:
             changed = member.health.step(result.up)
             if changed is not None:
                 self._transition(member, changed, result, wall)
-        now = self.loop.time()
+        now = monotonic()
         due = group.nominal
         if due <= now:                  # the check outlasted its interval: skip the missed slots
             due += (int((now - due) / group.interval) + 1) * group.interval

@@ -184,3 +184,8 @@ def test_many_concurrent_connects_share_one_engine_that_closes_when_idle():
     assert in_flight > 50
     assert [r.up for r in results] == [bool(i % 3) for i in range(120)]
     assert engine is not None and engine.epoll.closed and after is None
+
+
+def test_an_ipv6_scope_naming_a_missing_interface_is_refused_when_the_probe_is_made():
+    with pytest.raises(ValueError, match="address 'fe80::1%nnbogus0' cannot be used"):
+        make_probe(CheckSpec(id="a", address="fe80::1%nnbogus0", port=80))

@@ -188,11 +188,14 @@ def test_load_monitor_reweights_an_up_server(monkeypatch):
     async def go():
         scheduler = await run_for(0.8, [spec("a", weight=4, load_monitor="uptime", rsh_command=idle,
                                              interval=0.1, timeout=2)], script, events)
+        weights = [e["weight"] for e in events if e["op"] == "weight"]
+        scheduler.apply_plan([spec("a", weight=4, interval=0.1, timeout=2)])
         await scheduler.close()
-    asyncio.run(go())
-    weights = [e["weight"] for e in events if e["op"] == "weight"]
+        return weights
+    weights = asyncio.run(go())
     assert weights[:2] == [6, 8]                       # + C/2 per idle measurement
     assert max(weights) <= 40
+    assert events[-1]["op"] == "resync" and events[-1]["states"][0]["weight"] == 4   # monitor off: configured
 
 
 def test_real_listeners_end_to_end():

@@ -102,7 +102,10 @@ def endpoint(address: str, port: int) -> str:
 
 def sockaddr(address: str, port: int) -> tuple[int, tuple]:
     """Family and socket address of a numeric IP (never resolves a name, so it never blocks)."""
-    info = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    try:
+        info = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except socket.gaierror as err:      # e.g. an IPv6 scope naming an interface this host lacks
+        raise ValueError(f"address {address!r} cannot be used: {err.strerror}") from None
     family, _, _, _, addr = info[0]
     return family, addr
 
