@@ -55,6 +55,7 @@ class Lvsd:
         self.names: dict[ServiceKey, str] = {}
         self.nanny = NannyLink(list(options.nanny_argv), self._on_nanny_event, self._on_nanny_exit)
         self.nanny_state = "not started"
+        self.nanny_restarts = 0
         self.exit_code = 0
         self.last_reload: dict = {"ok": True, "time": time.time(), "message": "started"}
         self._signals: list[int] = []
@@ -64,6 +65,7 @@ class Lvsd:
         self._restart_delay = 1.0
         self._restart_task: asyncio.Task | None = None
         self._mirror: FakeIPVS | None = None      # the table as lvsd last read and changed it
+        self._next_full_read: float | None = None
         self.last_reconcile: dict = {}
         self._tasks: set[asyncio.Task] = set()    # plan sends in flight (kept referenced until done)
 
@@ -109,17 +111,23 @@ class Lvsd:
             self._wake.set()
 
     async def _sleep(self) -> None:
+        """Wait for an event, a due weight-ramp step or the periodic full read of the kernel table."""
         loop = asyncio.get_running_loop()
-        timeout = RESYNC_EVERY
+        if self._next_full_read is None:
+            self._next_full_read = loop.time() + RESYNC_EVERY
+        until = self._next_full_read
         ramp = self.health.next_ramp()
         if ramp is not None:
-            timeout = max(0.0, min(timeout, ramp - loop.time()))
+            until = min(until, ramp)
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            await asyncio.wait_for(self._wake.wait(), max(0.0, until - loop.time()))
         except asyncio.TimeoutError:
-            self._dirty = True
-            self._mirror = None             # periodic full read: repairs any change made behind lvsd's back
+            pass
         self._wake.clear()
+        if loop.time() >= self._next_full_read:
+            self._next_full_read = loop.time() + RESYNC_EVERY
+            self._mirror = None             # a full read repairs any change made behind lvsd's back
+            self._dirty = True
 
     def _handle_signals(self) -> None:
         signals, self._signals = self._signals, []
@@ -269,6 +277,7 @@ class Lvsd:
         delay, self._restart_delay = self._restart_delay, min(self._restart_delay * 2, self.options.restart_max)
         log.error("nanny died (exit status %d)! restarting it in %g s (hard_shutdown = 0)", code, delay)
         self.nanny_state = f"restarting (exit status {code})"
+        self.nanny_restarts += 1
         self._restart_task = asyncio.get_running_loop().create_task(self._restart_nanny(delay))
 
     async def _restart_nanny(self, delay: float) -> None:
@@ -307,7 +316,7 @@ class Lvsd:
             "daemon": "lvsd",
             "config": {"path": self.loaded.path, "serial": self.loaded.serial, "checksum": self.loaded.checksum,
                        "last_reload": self.last_reload},
-            "nanny": {"pid": self.nanny.pid, "state": self.nanny_state},
+            "nanny": {"pid": self.nanny.pid, "state": self.nanny_state, "restarts": self.nanny_restarts},
             "last_reconcile": self.last_reconcile,
             "pending": self._dirty,
         }
