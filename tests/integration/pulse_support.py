@@ -126,7 +126,9 @@ def render_config(keepalive=0.2, deadtime=0.6, virtuals=None, serial=1, monitor_
 class Cluster:
     """The namespaces, the services, and helpers to start, kill and ask the two pulses."""
 
-    def __init__(self, prefix: str = "pu", services: bool = True, gateway: bool = False, **config) -> None:
+    def __init__(self, prefix: str = "pu", services: bool = True, gateway: bool = False, show_logs: bool = True,
+                 **config) -> None:
+        self.show_logs = show_logs
         self.lab = Lab(prefix)
         self.tmp = Path(tempfile.mkdtemp(prefix="pulse-test-"))
         try:
@@ -236,7 +238,7 @@ class Cluster:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(timeout=5)
         self.lab.close()
-        for path in sorted(self.tmp.glob("*.log")):      # pytest shows this only for a failed test
+        for path in sorted(self.tmp.glob("*.log")) if self.show_logs else ():   # pytest shows it on failure
             print(f"===== {path.name}\n{path.read_text()}")
         for path in sorted(self.tmp.glob("*"), reverse=True):
             path.unlink()
