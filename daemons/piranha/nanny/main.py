@@ -4,7 +4,8 @@
     nanny -h 10.0.0.5 -p 80 -s 'GET / HTTP/1.0\\r\\n\\r\\n' -x HTTP -t 5 -c 3
 
 As in Piranha, ``-h`` is the host to check (help is ``--help``) and ``-t`` is both the interval between checks
-and the timeout of each. The single-server mode prints one line per check, plus Piranha's ``[ active ]`` /
+and the timeout of each. ``-c`` is a check count here: Piranha's ``-c/--nofork`` has no meaning for a nanny
+that never daemonises (lvsd supervises it). The single-server mode prints one line per check, plus Piranha's ``[ active ]`` /
 ``[inactive]`` line on each transition, and exits 0 if the last check passed, 1 if it failed.
 """
 

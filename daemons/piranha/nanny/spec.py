@@ -8,6 +8,18 @@ lvsd starts ``nanny --stream`` and writes one line per plan to its stdin; nanny 
                    {"op": "resync", "states": [{"id", "up", "result", "latency_ms", "time", "weight"}, ...]}
 
 "state" is sent only on a transition (and "resync" after each plan and periodically), so lvsd's view is the truth.
+
+Details lvsd can rely on:
+* A server starts unknown and is reported in a resync as ``"up": false, "result": "not checked yet",
+  "time": null``; its first good check sends ``state up`` (no reentry wait), so lvsd adds it only then.
+* ``failures`` consecutive failed checks send ``state down``; after a failure, ``reentry / interval`` good checks
+  in a row (at least one) send ``state up``. "time" is the wall-clock time (``time.time()``) of the verdict.
+* Checks with the same ``probe_key()`` run once; every id sharing it gets its own events.
+* A new plan keeps the health, last result and timers of ids it keeps, even if their probe changed; removed
+  ids are dropped silently; new ids start unknown, their first checks spread over min(interval, 1 s).
+* "weight" events come only from the load monitor, for servers that are up; resync carries every id's weight.
+* A plan line that does not parse or validate is refused (message on stderr) and the running plan stays.
+* nanny exits 0 at end of stdin or on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations

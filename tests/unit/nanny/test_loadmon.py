@@ -9,6 +9,8 @@ import pytest
 from piranha.nanny import loadmon
 from piranha.nanny.spec import CheckSpec
 
+pytestmark = pytest.mark.timeout(30)
+
 
 @pytest.mark.parametrize("output, load", [
     (b" 10:31:02 up 3 days,  2:01,  2 users,  load average: 0.42, 0.30, 0.25\n", 0.42),
