@@ -72,13 +72,18 @@ def renderable_text(value: str, quoted: bool = False) -> None:
     if quoted and '"' in value:
         raise ValueError(f"{quote(value)} contains a double quote, which cannot be written inside the "
                          "quoted value (the file format has no escape for it)")
-    if not quoted and '"' in value and "'" in value and (" " in value or "\t" in value):
-        raise ValueError(f"{quote(value)} contains both quote characters and a blank: it cannot be quoted")
+    if not quoted and '"' in value and "'" in value and _needs_quotes(value):
+        raise ValueError(f"{quote(value)} contains both quote characters and needs quoting (a blank or a "
+                         "leading quote): it cannot be written")
+
+
+def _needs_quotes(value: str) -> bool:
+    return not value or " " in value or "\t" in value or value[0] in "\"'"
 
 
 def format_bare(value: str) -> str:
     """A plain value: bare when it is one token, else in the quote character it does not contain."""
-    if value and " " not in value and "\t" not in value and value[0] not in "\"'":
+    if not _needs_quotes(value):
         return value
     return f"'{value}'" if '"' in value else f'"{value}"'
 
@@ -369,9 +374,9 @@ class Name(Text):
     def check(self, value) -> None:
         _require(value, (str,), "a name")
         if not value or any(c.isspace() or c in "{}\"'" for c in value) or value[0] == "#" \
-                or not value.isprintable():
+                or value == "=" or not value.isprintable():
             raise ValueError(f"{quote(value)} is not a usable name (one word without blanks, braces, "
-                             "quotes or a leading '#')")
+                             "quotes or a leading '#', and not '=')")
 
 
 class WordList(ValueType):

@@ -70,7 +70,7 @@ def _probe_rules(report: _Report, obj) -> None:
     if obj.use_regex:
         if not obj.expect:
             report.add("use_regex", "use_regex = 1 needs expect (the regular expression to match)")
-        else:
+        elif obj.expect != "*":  # "*" accepts any reply, regex or not
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

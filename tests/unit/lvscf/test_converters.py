@@ -184,7 +184,7 @@ def test_bare_values_are_quoted_only_when_needed(value, rendered):
 
 
 def test_plain_text_with_both_quotes_and_a_blank_cannot_be_written():
-    with pytest.raises(ValueError, match="both quote characters"):
+    with pytest.raises(ValueError, match="both quote characters and needs quoting"):
         Text().check("a \"b\" 'c'")
 
 
@@ -194,7 +194,7 @@ def test_path_must_be_absolute():
         Path().parse("heartbeat.key")
 
 
-@pytest.mark.parametrize("name", ["", "two words", "brace{", 'quo"te', "#hash", "tab\tname"])
+@pytest.mark.parametrize("name", ["", "two words", "brace{", 'quo"te', "#hash", "tab\tname", "="])
 def test_names_must_be_one_plain_word(name):
     with pytest.raises(ValueError, match="is not a usable name"):
         Name().check(name)
