@@ -90,12 +90,17 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _run(args, loaded) -> int:
     from piranha.lvsd.daemon import Lvsd, Options
-    from piranha.net.ipvs import KernelIPVS
+    from piranha.net.ipvs import IPVSError, KernelIPVS
 
     nanny_argv = (args.nanny_command, "--stream") + (("-v",) if args.verbose else ())
     options = Options(config_path=args.config, socket_path=args.socket, nanny_argv=nanny_argv,
                       ramp_step=args.ramp_step, socket_group=args.socket_group)
-    with KernelIPVS() as ipvs:
+    try:
+        ipvs = KernelIPVS()
+    except IPVSError as exc:
+        log.critical("cannot program IPVS: %s", exc)
+        return 1
+    with ipvs:
         log.info("starting lvsd with %s (serial %s)", args.config, loaded.serial)
         return await Lvsd(options, ipvs, loaded).run()
 

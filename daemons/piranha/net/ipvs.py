@@ -188,6 +188,9 @@ class KernelIPVS:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipvs")
         try:
             self._sock = self._worker.submit(lambda: _Socket(netns=netns, flags=0) if netns else _Socket()).result()
+        except NetlinkError as exc:
+            self._worker.shutdown()
+            raise IPVSError(exc.code, "no IPVS in this kernel (is the ip_vs module loaded?)") from None
         except BaseException:
             self._worker.shutdown()
             raise
@@ -230,7 +233,7 @@ class KernelIPVS:
                    service=_key_request(key), dest=_dest_request(dest))
 
     def delete_dest(self, key: ServiceKey, address: str, port: int) -> None:
-        dest = IPVSDest(addr=address, port=port)
+        dest = IPVSDest(addr=address, addr_family=socket.AF_INET6 if ":" in address else socket.AF_INET, port=port)
         self._call(f"delete real server {address}:{port} of {key}", self._sock.dest, "del",
                    service=_key_request(key), dest=dest)
 

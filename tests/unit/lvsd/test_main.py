@@ -33,3 +33,22 @@ def test_missing_file_and_bad_option_are_explained(tmp_path):
     assert proc.returncode == 1 and "No such file" in proc.stderr
     proc = _run("-c", str(tmp_path / "nope.cf"), "--ramp-step", "0")
     assert proc.returncode == 2 and "--ramp-step 0 must be positive" in proc.stderr
+
+
+def test_a_kernel_without_ipvs_is_reported_clearly(tmp_path):
+    """The host kernel of the test machines has no IPVS; lvsd says so instead of a traceback.
+
+    Runs only where IPVS can neither be found nor auto-loaded, so the host's table is never touched.
+    """
+    import os
+
+    import pytest
+
+    has_module = subprocess.run(["modinfo", "ip_vs"], capture_output=True).returncode == 0
+    if os.path.exists("/proc/net/ip_vs") or has_module:
+        pytest.skip("this kernel has IPVS: lvsd would program the host's table")
+    path = tmp_path / "lvs.cf"
+    path.write_text(text(virtual("web", "192.0.2.10", [server("a", "10.1.0.1")])))
+    proc = _run("-c", str(path), "--nodaemon", "--socket", str(tmp_path / "s.sock"), "--socket-group", "")
+    assert proc.returncode == 1
+    assert "cannot program IPVS: no IPVS in this kernel (is the ip_vs module loaded?)" in proc.stderr
