@@ -28,8 +28,11 @@ import ipaddress
 import json
 from dataclasses import asdict, dataclass, fields
 
-PROTOCOLS = ("tcp", "udp")
-LOAD_MONITORS = ("none", "uptime", "rup", "ruptime")
+from piranha.lvscf import schema
+
+# The lvs.cf keyword schema owns these choices; nanny implements every one of them.
+PROTOCOLS = schema.keyword("virtual", "protocol").choices
+LOAD_MONITORS = schema.keyword("virtual", "load_monitor").choices
 
 
 @dataclass(frozen=True)

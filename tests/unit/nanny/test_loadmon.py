@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from piranha.nanny import loadmon
-from piranha.nanny.spec import CheckSpec
+from piranha.nanny.spec import LOAD_MONITORS, CheckSpec
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -53,3 +53,9 @@ def test_measure_load_runs_the_command():
 def test_measure_load_reports_a_failing_command():
     spec = CheckSpec(id="a", address="127.0.0.1", port=80, load_monitor="uptime", rsh_command="false", timeout=5)
     assert asyncio.run(loadmon.measure_load(spec)) == (None, "false exited with status 1")
+
+
+@pytest.mark.parametrize("kind", [k for k in LOAD_MONITORS if k != "none"])
+def test_every_load_monitor_of_the_schema_has_a_command(kind):
+    argv = loadmon.load_argv(CheckSpec(id="a", address="10.0.0.5", port=80, load_monitor=kind))
+    assert "10.0.0.5" in argv
