@@ -243,3 +243,28 @@ def test_any_verdict_sequence_converges_to_the_rules(verdicts, quiesce, sorry):
             assert dests[address][2] == 0
     all_known_down = all(state is False for state in states.values())
     assert ("10.1.0.50" in dests) == (sorry and all_known_down)
+
+
+def test_reload_adds_and_removes_real_servers_keeping_the_others():
+    world = World(config(web()))
+    _everything_up(world)
+    world.reconcile()
+    world.ipvs.calls.clear()
+    world.load(config(web(servers=[server("a", "10.1.0.1", weight=1), server("c", "10.1.0.3", weight=3, port=8080),
+                                   server("d", "10.1.0.4", weight=4)])))
+    world.reconcile()
+    assert world.ipvs.calls == [("delete_dest", WEB, "10.1.0.2", 80)], "d waits for its first good check"
+    world.verdict("web/d", True)
+    world.reconcile()
+    assert world.dests() == {"10.1.0.1": (80, "nat", 1), "10.1.0.3": (8080, "nat", 3), "10.1.0.4": (80, "nat", 4)}
+
+
+def test_ipv6_virtual_and_real_servers():
+    world = World(config(virtual("v6", "2001:db8::10", [server("a", "2001:db8:1::5", weight=2)], port=443,
+                                 persistent=30)))
+    world.verdict("v6/a", True)
+    world.reconcile()
+    key = ServiceKey.inet("tcp", "2001:db8::10", 443)
+    (live,) = world.ipvs.table()
+    assert live.service == Service(key, "wlc", 30, 128)
+    assert world.dests(key) == {"2001:db8:1::5": (443, "nat", 2)}
