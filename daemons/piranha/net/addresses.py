@@ -177,3 +177,8 @@ class Addresses:
                 return False
             raise AddressError(f"cannot remove {vip}: {exc.args[1] if len(exc.args) > 1 else exc}") from None
         return True
+
+    def default_gateways(self) -> list[str]:
+        """IPv4 default gateways of the main routing table, as `ip route show` lists them."""
+        return [route.get_attr("RTA_GATEWAY") for route in self.netlink("get_routes", family=2, table=254)
+                if route["dst_len"] == 0 and route.get_attr("RTA_GATEWAY")]

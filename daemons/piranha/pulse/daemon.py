@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from piranha.net.addresses import Addresses
 from piranha.net.links import LinkWatch
@@ -73,7 +73,6 @@ class Pulse:
     # ---- construction helpers ----------------------------------------------------------------------------
 
     def _timing(self, settings: PulseSettings):
-        from dataclasses import replace
         return replace(settings.timing, child_backoff=self.options.child_backoff)
 
     def _codec(self, settings: PulseSettings) -> HeartbeatCodec:
@@ -111,7 +110,7 @@ class Pulse:
         loop.add_signal_handler(signal.SIGHUP, self.events.put_nowait, "reload")
         log.info("STARTING PULSE AS %s", self.settings.role.name)
         self.vips.clear_stale(self.settings.vips)
-        await self._go_standby(starting=True)
+        await self._go_standby()
         await self.handle(Start(force_active=self.options.force_active))
         while not self.stopping:
             timeout = max(0.0, self.machine.next_deadline() - loop.time())
@@ -217,7 +216,8 @@ class Pulse:
                 await self.lvsd.syncd("backup")
             await self.lvsd.stop()
 
-    async def _go_standby(self, starting: bool = False) -> None:
+    async def _go_standby(self) -> None:
+        """Start-up on standby (§3.2 step 7): inactive_cmd in LVS mode, the partner's monitors in FOS mode."""
         if self.settings.mode == "fos":
             await self._start_fos("--monitor")
         else:

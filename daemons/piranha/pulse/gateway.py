@@ -14,7 +14,6 @@ import socket
 import struct
 
 from piranha.net.addresses import Addresses
-from piranha.net.routes import default_gateways
 
 log = logging.getLogger("pulse")
 
@@ -62,7 +61,7 @@ async def ping_once(address: str, seq: int, wait: float = WAIT) -> bool:
 
 
 async def gateway_reachable(net: Addresses) -> bool:
-    gateways = default_gateways(net)
+    gateways = net.default_gateways()
     if not gateways:
         log.error("no default gateway to check: assuming a local network fault")
         return False

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 
 from piranha.pulse.channel import HeartbeatChannel
 from piranha.pulse.settings import SettingsError, load_config, settings_from_config
@@ -50,8 +49,7 @@ async def _reload(pulse) -> dict:
             await channel.open()
             channel.sent = sent
             pulse.channel = channel
-        timing = replace(new.timing, child_backoff=pulse.options.child_backoff)
-        for action in pulse.machine.step(Reconfigure(new.role, timing), asyncio.get_running_loop().time()):
+        for action in pulse.machine.step(Reconfigure(new.role, pulse._timing(new)), asyncio.get_running_loop().time()):
             await pulse._execute(action)
         pulse.settings = new
         pulse.links = pulse._links(new)

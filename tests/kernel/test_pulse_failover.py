@@ -1,0 +1,52 @@
+"""Failover with lvsd and real IPVS: two directors inside User-Mode Linux, each running the real pulse, which
+starts the real lvsd and nanny when it becomes active; a client keeps opening connections to the VIP.
+
+One UML boot runs tests/integration/pulse_kernel_driver.py; the tests below judge its results.json and the
+measured client outage is printed (pytest -s shows it; -rA lists it too).
+"""
+
+import json
+
+import pytest
+
+from tests.kernel.uml import available, run_driver
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    if available():
+        pytest.skip(available())
+    workdir = tmp_path_factory.mktemp("pulse-failover")
+    run = run_driver("tests/integration/pulse_kernel_driver.py", workdir, str(workdir), timeout=400)
+    path = workdir / "results.json"
+    if not path.exists():
+        pytest.fail(f"the driver wrote no results (exit status {run.exit_status}):\n{run.log[-4000:]}")
+    data = json.loads(path.read_text())
+    data["_logs"] = {name: (workdir / f"{name}.log").read_text(errors="replace")[-3000:]
+                     for name in ("d1", "d2") if (workdir / f"{name}.log").exists()}
+    print(f"\nkernel-tier failover (keepalive 0.2 s, deadtime 0.6 s, lvsd + IPVS): client outage "
+          f"{data.get('outage_s')} s; d2 serving {data.get('d2_serving_after_kill_s')} s after d1 died")
+    return data
+
+
+def test_driver_ran_without_error(results):
+    assert "error" not in results, f"{results['error']}\n{results['_logs']}"
+
+
+def test_master_serves_through_ipvs_and_backup_stands_by(results):
+    assert results.get("standby_ok"), results["_logs"]
+    assert results.get("answers_before", 0) > 10
+
+
+def test_backup_takes_over_vip_nat_router_and_lvsd(results):
+    assert results.get("d2_vips") == ["10.0.0.100", "10.1.0.254"], results["_logs"]
+    assert results.get("d2_lvsd_state") == "running" and results.get("d2_partner") == "dead"
+    assert "master sync daemon" in results.get("sync_daemon", ""), results.get("sync_daemon")
+
+
+def test_client_outage_is_bounded_and_service_resumes(results):
+    assert results.get("answers_after", 0) > 10, results["_logs"]
+    assert results["outage_s"] is not None and results["outage_s"] < 15.0
+    assert results.get("errors_after_recovery") == 0
