@@ -91,18 +91,19 @@ def _next_number() -> int:
 
 
 def _checked_text(config) -> str:
-    """Render `config`; raise DraftInvalid unless it validates and its text parses back cleanly."""
+    """Render `config`; raise DraftInvalid unless it validates and its text reads back to the same model."""
     problems = config.validate()
     if problems:
         raise DraftInvalid(problems)
-    text = lvscf.dumps(config)
     try:
+        text = lvscf.dumps(config)
         reparsed = lvscf.loads(text)
     except lvscf.LvsConfigError as error:
         raise DraftInvalid(error.errors) from None
-    problems = reparsed.validate()
-    if problems:
-        raise DraftInvalid(problems)
+    except ValueError as error:  # the renderer refuses a value it cannot write (validate() says the same)
+        raise DraftInvalid([lvscf.Problem(None, str(error))]) from None
+    if reparsed != config:
+        raise DraftInvalid([lvscf.Problem(None, "the configuration does not read back the same from lvs.cf")])
     return text
 
 
@@ -121,7 +122,7 @@ def save_draft_text(text: str, user, note: str, expected_version: int | None = N
     if expected_version is not None and expected_version != (draft.version if draft else 0):
         raise StaleDraft()
     running = running_revision()
-    if running is not None and _canonical(running.text) == text:
+    if running is not None and _canonical(running) == text:
         if draft is not None:
             db.session.delete(draft)
             db.session.commit()
@@ -141,11 +142,20 @@ def save_draft_text(text: str, user, note: str, expected_version: int | None = N
     return draft
 
 
-def _canonical(text: str) -> str:
-    try:
-        return lvscf.dumps(lvscf.loads(text))
-    except lvscf.LvsConfigError:
-        return text
+_canonical_cache: dict[tuple, str] = {}
+
+
+def _canonical(revision: Revision) -> str:
+    """The revision's text as the renderer writes it (cached: a hand-written file differs only in layout)."""
+    key = (revision.id, revision.checksum)
+    if key not in _canonical_cache:
+        try:
+            text = lvscf.dumps(lvscf.loads(revision.text))
+        except (lvscf.LvsConfigError, ValueError):
+            text = revision.text
+        _canonical_cache.clear()
+        _canonical_cache[key] = text
+    return _canonical_cache[key]
 
 
 def managed_path() -> Path:
