@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from piranha.lvscf import schema
 from piranha.lvscf.converters import Name
+from piranha.lvscf.errors import LvsConfigError, Problem
 from piranha.lvscf.model import LvsConfig
 
 HEADER = """\
@@ -28,8 +29,19 @@ HEADER = """\
 _NAME = Name()
 
 
-class RenderError(ValueError):
-    """A model value that cannot be written as lvs.cf text (validate() reports the same problem)."""
+class RenderError(LvsConfigError):
+    """A model value that cannot be written as lvs.cf text (validate() reports the same problem).
+
+    ``.errors`` holds the one Problem, with its keyword and block path; ``str()`` names the block.
+    """
+
+    def __init__(self, problem: Problem):
+        super().__init__([problem])
+        self.problem = problem
+
+    def __str__(self) -> str:
+        where = "/".join(self.problem.block)
+        return f"{where}: {self.problem.message}" if where else self.problem.message
 
 
 def dumps(config: LvsConfig) -> str:
@@ -58,7 +70,7 @@ def _name(name, path) -> str:
     try:
         _NAME.check(name)
     except ValueError as exc:
-        raise RenderError(f"{'/'.join(path)}: {exc}") from None
+        raise RenderError(Problem(None, f"{path[-2]} name: {exc}", None, path)) from None
     return name
 
 
@@ -80,8 +92,7 @@ def _keys(out: list[str], obj, block: str, indent: str, path: tuple) -> None:
         try:
             kw.check(value)
         except ValueError as exc:
-            where = "/".join(path) + ": " if path else ""
-            raise RenderError(f"{where}{name}: {exc}") from None
+            raise RenderError(Problem(None, f"{name}: {exc}", name, path)) from None
         text = kw.format(value)
         spelled = spelling.get(name)
         if spelled and spelled != text and _bare(kw, spelled) and _reads_as(kw, spelled, value):

@@ -122,7 +122,7 @@ def validate_virtual(virtual, config=None) -> list[Problem]:
         server_report = _Report(problems, server, ("virtual", virtual.name, "server", server.name))
         if server.name in seen_names:
             server_report.add(None, f"real server name {server.name!r} is used twice in virtual server "
-                                    f"{virtual.name!r} (first on line {seen_names[server.name]})")
+                                    f"{virtual.name!r}{_at(seen_names[server.name], 'first on line')}")
         seen_names.setdefault(server.name, server.line)
         if not is_unspecified(server.address):
             target = (server.address, virtual.real_port(server))
@@ -208,7 +208,7 @@ def _unique_blocks(problems: list, blocks: list, kind: str) -> None:
     for block in blocks:
         report = _Report(problems, block, (kind, block.name))
         if block.name in names:
-            report.add(None, f"{kind} name {block.name!r} is used twice (first on line {names[block.name]})")
+            report.add(None, f"{kind} name {block.name!r} is used twice{_at(names[block.name], 'first on line')}")
         names.setdefault(block.name, block.line)
         if is_unspecified(block.address) or getattr(block, "fwmark", None):
             continue
@@ -216,7 +216,7 @@ def _unique_blocks(problems: list, blocks: list, kind: str) -> None:
         if key in services:
             other = services[key]
             report.add("address", f"{block.address} {block.protocol} port {block.port} is already {kind} "
-                                  f"{other.name!r} (line {other.line})")
+                                  f"{other.name!r}{_at(other.line)}")
         services.setdefault(key, block)
 
 
@@ -233,10 +233,10 @@ def _shared_vips(problems: list, blocks: list) -> None:
         report = _Report(problems, block, path)
         if other.device != block.device:
             report.add("address", f"VIP {block.address} is on {block.device} here but on {other.device} in "
-                                  f"{other.name!r} (line {other.line})")
+                                  f"{other.name!r}{_at(other.line)}")
         if other.vip_nmask != block.vip_nmask:
-            report.add("vip_nmask", f"VIP {block.address} has netmask {block.vip_nmask} here but "
-                                    f"{other.vip_nmask} in {other.name!r} (line {other.line})")
+            report.add("vip_nmask", f"VIP {block.address} has netmask {_shown(block.vip_nmask)} here but "
+                                    f"{_shown(other.vip_nmask)} in {other.name!r}{_at(other.line)}")
 
 
 def _shared_fwmarks(problems: list, virtuals: list) -> None:
@@ -253,7 +253,11 @@ def _shared_fwmarks(problems: list, virtuals: list) -> None:
             if getattr(other, key) != getattr(virtual, key):
                 mine, theirs = (_shown(getattr(block, key)) for block in (virtual, other))
                 report.add(key, f"virtual servers sharing fwmark {virtual.fwmark} must agree: this one has "
-                                f"{mine}, {other.name!r} (line {other.line}) has {theirs}")
+                                f"{mine}, {other.name!r}{_at(other.line)} has {theirs}")
+
+
+def _at(line: int | None, what: str = "line") -> str:
+    return f" ({what} {line})" if line is not None else ""
 
 
 def _shown(value) -> str:
