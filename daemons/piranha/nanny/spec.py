@@ -79,6 +79,14 @@ class CheckSpec:
             raise ValueError(f"{self.id}: weight {self.weight!r} must be an integer of at least 0")
         if self.load_monitor not in LOAD_MONITORS:
             raise ValueError(f"{self.id}: load_monitor {self.load_monitor!r} is not one of {', '.join(LOAD_MONITORS)}")
+        for name in ("send", "expect", "send_program"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{self.id}: {name} {value!r} must be a string or null")
+        if not isinstance(self.rsh_command, str):
+            raise ValueError(f"{self.id}: rsh_command {self.rsh_command!r} must be a string")
+        if not isinstance(self.use_regex, bool):
+            raise ValueError(f"{self.id}: use_regex {self.use_regex!r} must be true or false")
         if self.send_program is not None and not self.send_program.strip():
             raise ValueError(f"{self.id}: send_program is empty")
 

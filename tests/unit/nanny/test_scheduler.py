@@ -135,6 +135,21 @@ def test_a_changed_probe_keeps_the_health_state():
     assert len(script.made) == 2
 
 
+def test_an_empty_plan_stops_every_check():
+    script, events = Script(), []
+
+    async def go():
+        scheduler = await run_for(0.15, [spec("a")], script, events)
+        scheduler.apply_plan([])
+        calls = len(script.calls)
+        await asyncio.sleep(0.2)
+        await scheduler.close()
+        return calls
+    calls = asyncio.run(go())
+    assert calls >= 2 and len(script.calls) == calls
+    assert events[-1] == {"op": "resync", "states": []}
+
+
 def test_invalid_plan_changes_nothing():
     script, events = Script(), []
 

@@ -34,6 +34,9 @@ def test_probe_key_ignores_what_does_not_change_the_probe():
     ({"weight": -1}, "weight -1 must be an integer of at least 0"),
     ({"load_monitor": "snmp"}, "load_monitor 'snmp' is not one of none, uptime, rup, ruptime"),
     ({"send_program": "  "}, "send_program is empty"),
+    ({"send": 5}, "send 5 must be a string or null"),
+    ({"rsh_command": None}, "rsh_command None must be a string"),
+    ({"use_regex": "yes"}, "use_regex 'yes' must be true or false"),
 ])
 def test_bad_specs_are_refused_with_the_field_and_value(changes, message):
     with pytest.raises(ValueError) as err:
