@@ -1,0 +1,121 @@
+"""What the lab agent answers: status, the traffic record, and the lab controls (each a small, named action).
+
+| command | args | does |
+|---|---|---|
+| status | | directors (pulse status JSON), real-server services, the directors' link, recent traffic, ready |
+| traffic | since (epoch s) | the client's answers per server, errors and longest outage since then |
+| service | server, action stop/start | stop or start a real server's HTTP service |
+| pulse | director, action stop/start | SIGTERM a director's pulse (it releases its VIPs) or start it again |
+| link | action cut/restore | take dir2's port on the public LAN down (the directors' heartbeat path) or up |
+| halt | | stop everything; UML then powers off |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from piranha.control.client import ControlClient, ControlError
+from piranha.control.protocol import CommandError
+
+from lab import DIRECTORS
+
+log = logging.getLogger("lab-agent")
+LINK_PORT = "pdir2"
+ACTIONS = {"service": ("stop", "start"), "pulse": ("stop", "start"), "link": ("cut", "restore")}
+
+
+class Commands:
+    def __init__(self, cluster, paths, on_halt):
+        self.cluster, self.paths, self.on_halt = cluster, paths, on_halt
+
+    async def handle(self, command: str, args: dict):
+        if command == "halt":
+            self.on_halt()
+            return {"halting": True}
+        method = getattr(self, f"do_{command}", None)
+        if method is None:
+            known = ", ".join(sorted(n[3:] for n in dir(self) if n.startswith("do_")) + ["halt"])
+            raise CommandError(f"unknown command {command!r}; the lab agent answers {known}")
+        return await asyncio.to_thread(method, **args)
+
+    # -- reads -----------------------------------------------------------------------------------
+    def director_status(self, director: str) -> dict:
+        pulse = self.cluster.pulses[director]
+        answer = {"pulse": pulse.describe(), "status": None, "error": None}
+        if pulse.running:
+            try:
+                answer["status"] = ControlClient(self.paths.pulse_socket(director), timeout=5).call("status")
+            except ControlError as exc:
+                answer["error"] = str(exc)
+        return answer
+
+    def do_status(self) -> dict:
+        directors = {name: self.director_status(name) for name in DIRECTORS}
+        traffic = self.cluster.traffic.summary(since=time.time() - 5)
+        result = {
+            "uptime": round(time.time() - self.cluster.started_at, 1),
+            "directors": directors,
+            "services": {name: s.describe() for name, s in self.cluster.services.items()},
+            "link": {"directors_connected": self.cluster.topology.port_is_up(LINK_PORT)},
+            "console": self.cluster.console.describe(),
+            "sshd": self.cluster.sshd.describe(),
+            "traffic": traffic,
+        }
+        result["ready"], result["waiting_for"] = readiness(directors, traffic)
+        return result
+
+    def do_traffic(self, since: float = 0.0) -> dict:
+        return self.cluster.traffic.summary(since=float(since))
+
+    # -- lab controls ------------------------------------------------------------------------------
+    def do_service(self, server: str = "", action: str = "") -> dict:
+        service = self.cluster.services.get(server)
+        if service is None:
+            raise CommandError(f"no real server {server!r}; the lab has {', '.join(self.cluster.services)}")
+        _check_action("service", action)
+        service.start() if action == "start" else service.stop()
+        log.info("lab control: %s service of %s", action, server)
+        return service.describe()
+
+    def do_pulse(self, director: str = "", action: str = "") -> dict:
+        pulse = self.cluster.pulses.get(director)
+        if pulse is None:
+            raise CommandError(f"no director {director!r}; the lab has {', '.join(self.cluster.pulses)}")
+        _check_action("pulse", action)
+        if action == "start":
+            pulse.start()
+        else:
+            pulse.stop(grace=25)
+        log.info("lab control: %s pulse on %s", action, director)
+        return pulse.describe()
+
+    def do_link(self, action: str = "") -> dict:
+        _check_action("link", action)
+        self.cluster.topology.set_port(LINK_PORT, up=action == "restore")
+        log.info("lab control: link between the directors %s", "restored" if action == "restore" else "cut")
+        return {"directors_connected": self.cluster.topology.port_is_up(LINK_PORT)}
+
+
+def _check_action(control: str, action: str) -> None:
+    if action not in ACTIONS[control]:
+        raise CommandError(f"{control}: action {action!r} is not one of {', '.join(ACTIONS[control])}")
+
+
+def readiness(directors: dict, traffic: dict) -> tuple[bool, list[str]]:
+    """The lab is up when dir1 is active, dir2 standby, three servers up in IPVS and the client is answered."""
+    waiting = []
+    primary, backup = directors["dir1"]["status"], directors["dir2"]["status"]
+    if not primary or not primary.get("active"):
+        waiting.append("pulse active on dir1")
+    if not backup or backup.get("active") or backup.get("partner", {}).get("state") in (None, "unknown", "dead"):
+        waiting.append("pulse standby on dir2, hearing dir1")
+    lvsd = ((primary or {}).get("lvsd") or {}).get("status") or {}
+    up = [s for s in lvsd.get("servers", []) if s.get("health") == "up" and s.get("in_ipvs")]
+    if len(up) < 3:
+        waiting.append(f"three real servers up (now {len(up)})")
+    if not traffic["by_server"] or traffic["errors"]:
+        waiting.append(f"client traffic without errors ({traffic['requests']} requests, {traffic['errors']} errors "
+                       f"in the last 5 s)")
+    return not waiting, waiting

@@ -1,0 +1,73 @@
+"""Host side, before booting: a fresh var/lab/ with both directors' lvs.cf, the lab's ssh keys and sshd
+configuration for dir2, and the console's database with its first admin (init-console)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+from lab import CONFIGURED_SERVERS, DIRECTORS, NAT_ROUTER, REAL_SERVERS, SERVICE_PORT, VIP
+from lab.paths import REPO, VENV_BIN, LabPaths, console_environment
+
+SSHD_CONFIG = """# dir2's sshd in the lab: the console on dir1 copies lvs.cf here and reloads pulse (lab key only).
+ListenAddress {address}
+HostKey {ssh}/host_ed25519_key
+PidFile /run/piranha-lab/sshd.pid
+AuthorizedKeysFile {ssh}/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+# Commands run inside UML, where glibc and OpenSSL must stay off AVX (see lab/uml-init.sh).
+SetEnv GLIBC_TUNABLES={tunables} OPENSSL_ia32cap=~0x1800000000000000:~0x0
+"""
+PASSWORD_LINE = re.compile(r"created the console user 'admin' with the password\s*\n\s*(\S+)")
+
+
+def render_lvs_cf(servers: tuple[str, ...] = CONFIGURED_SERVERS) -> str:
+    template = (REPO / "lab" / "lvs.cf.template").read_text()
+    blocks = "".join(f"     server {name} {{\n         address = {REAL_SERVERS[name]}\n         active = 1\n"
+                     f"         weight = 1\n     }}\n" for name in servers)
+    return template.format(dir1_public=DIRECTORS["dir1"][0], dir2_public=DIRECTORS["dir2"][0],
+                           nat_router=NAT_ROUTER, vip=VIP, port=SERVICE_PORT, servers=blocks)
+
+
+def prepare_state(paths: LabPaths) -> None:
+    """Start from nothing: a previous lab's database, keys and logs are removed."""
+    from tests.kernel.uml import TUNABLES
+
+    if paths.root.exists():
+        shutil.rmtree(paths.root)
+    for folder in (paths.logs, paths.console, paths.ssh, *(paths.director(d) for d in DIRECTORS)):
+        folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(paths.ssh, 0o700)
+    text = render_lvs_cf()
+    for director in DIRECTORS:
+        paths.lvs_cf(director).write_text(text)
+    _keygen(paths.ssh / "id_ed25519", "piranha-lab console on dir1")
+    _keygen(paths.ssh / "host_ed25519_key", "piranha-lab sshd on dir2")
+    shutil.copyfile(paths.ssh / "id_ed25519.pub", paths.ssh / "authorized_keys")
+    host_key = (paths.ssh / "host_ed25519_key.pub").read_text().split()
+    (paths.ssh / "known_hosts").write_text(f"{DIRECTORS['dir2'][0]} {host_key[0]} {host_key[1]}\n")
+    (paths.ssh / "sshd_config").write_text(SSHD_CONFIG.format(address=DIRECTORS["dir2"][0], ssh=paths.ssh,
+                                                               tunables=TUNABLES))
+
+
+def _keygen(path, comment: str) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+                   check=True, stdin=subprocess.DEVNULL, capture_output=True)
+
+
+def console_init(paths: LabPaths) -> str:
+    """Run `flask --app lab.wsgi init-console` for the lab; return the admin's one-time password."""
+    env = {**os.environ, **console_environment(paths), "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([str(VENV_BIN / "flask"), "--app", "lab.wsgi", "init-console"], cwd=REPO, env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    (paths.logs / "init-console.log").write_text(proc.stdout + proc.stderr)
+    match = PASSWORD_LINE.search(proc.stdout)
+    if proc.returncode != 0 or not match:
+        raise RuntimeError(f"init-console failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return match.group(1)

@@ -1,0 +1,57 @@
+"""LAB ONLY: the controls page and its POST actions, executed by the lab agent (JSON lines on a Unix socket)."""
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from piranha.control.client import ControlClient, ControlError
+from piranha_web.audit import audit
+from piranha_web.lab import bp
+
+# control -> (allowed actions, the argument naming its target, or None)
+CONTROLS = {"service": (("stop", "start"), "server"), "pulse": (("stop", "start"), "director"),
+            "link": (("cut", "restore"), None)}
+
+
+def agent() -> ControlClient:
+    return ControlClient(current_app.config["PIRANHA_LAB_AGENT"], timeout=40)
+
+
+def lab_status() -> tuple[dict | None, str | None]:
+    """The agent's status, or (None, why it could not be read)."""
+    try:
+        return agent().call("status"), None
+    except ControlError as exc:
+        return None, str(exc)
+
+
+@bp.route("/")
+def index():
+    status, error = lab_status()
+    return render_template("lab/index.html", lab=status, lab_error=error)
+
+
+@bp.route("/<control>", methods=["POST"])
+def act(control: str):
+    if control not in CONTROLS:
+        flash(f"Unknown lab control {control!r}.", "error")
+        return redirect(url_for("lab.index"))
+    actions, target_name = CONTROLS[control]
+    action = request.form.get("action", "")
+    args = {"action": action}
+    if target_name:
+        args[target_name] = request.form.get(target_name, "")
+    detail = {"control": control, **args}
+    if action not in actions:
+        flash(f"Lab control {control}: action {action!r} is not one of {', '.join(actions)}.", "error")
+        audit("lab.control", detail, outcome="refused")
+        return redirect(url_for("lab.index"))
+    try:
+        agent().call(control, **args)
+    except ControlError as exc:
+        audit("lab.control", {**detail, "error": str(exc)}, outcome="failed")
+        flash(f"Lab control failed: {exc}", "error")
+        return redirect(url_for("lab.index"))
+    audit("lab.control", detail)
+    target = f" {args[target_name]}" if target_name else ""
+    flash(f"LAB: {control}{target}: {action} done.", "success")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/") and
+                    not request.form.get("next", "").startswith("//") else url_for("lab.index"))
