@@ -47,9 +47,16 @@ def _secret_key(var_dir: Path) -> str:
         return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    temporary = var_dir / f".secret_key.{os.getpid()}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
+    try:
+        os.link(temporary, path)  # atomic and never replaces: two workers starting together agree on one key
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        os.unlink(temporary)
     return key
 
 
