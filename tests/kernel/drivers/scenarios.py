@@ -102,6 +102,17 @@ def nat_rr(run: Run, figures: dict) -> None:
     ipvsadm = run.lab.director.run("ipvsadm", "-Ln")
     check(f"{ADDR['rs2']}:80" in ipvsadm and "Masq" in ipvsadm, f"ipvsadm cross-check:\n{ipvsadm}")
 
+    def web_counters():
+        (web,) = [s for s in run.ctl.call("status")["table"] if s["name"] == "web"]
+        return web
+    # byte and packet counters lag up to ~2 s behind the traffic; connection counts do not
+    web, _ = wait_for(lambda: (w := web_counters())["stats"]["inpkts"] > 0 and w, 5)
+    conns = [d["stats"]["conns"] for d in web["dests"]]
+    figures["conns_per_server"] = conns
+    check(conns == [10, 10, 10] and web["stats"]["conns"] == 30, f"connection counters: {web}")
+    check(sum(d["inactive_conns"] + d["active_conns"] for d in web["dests"]) > 0, f"conn states: {web}")
+    check(web["stats"]["inbytes"] > 0 and web["stats"]["outbytes"] > 0, f"byte counters: {web['stats']}")
+
 
 def nat_wrr(run: Run, figures: dict) -> None:
     run.reload({"scheduler": "wrr"})
