@@ -28,7 +28,7 @@
       cell(row, step.node);
       cell(row, step.state, STATUS_CLASS[step.state] || "status");
       cell(row, step.message);
-      cell(row, step.duration.toFixed(2) + " s");
+      cell(row, step.duration.toFixed(2) + "\u00a0s");
       body.appendChild(row);
     });
   }
