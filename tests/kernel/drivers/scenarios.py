@@ -24,6 +24,7 @@ from piranha.control.client import ControlClient, ControlError  # noqa: E402
 from tests.kernel.drivers.lab import Lab, wait_for  # noqa: E402
 
 INTERVAL, TIMEOUT, REENTRY, FAILURES = 0.5, 1, 2, 1
+RAMP_STEP = 1.0     # seconds between weight doublings after re-entry (Piranha: about 20)
 ADDR = {"rs1": "10.1.0.11", "rs2": "10.1.0.12", "rs3": "10.1.0.13"}
 
 
@@ -55,7 +56,7 @@ class Run:
         self.log = open(workdir / "lvsd.log", "w")
         self.lvsd = subprocess.Popen(
             ["ip", "netns", "exec", self.lab.director.name, str(REPO / ".venv/bin/lvsd"), "-c", str(self.cf),
-             "--nodaemon", "--socket", self.sock, "--socket-group", "", "-v"],
+             "--nodaemon", "--socket", self.sock, "--socket-group", "", "-v", "--ramp-step", str(RAMP_STEP)],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(self.sock), 30)
         self.ctl = ControlClient(self.sock, timeout=10)
@@ -213,6 +214,11 @@ def server_restarted(run: Run, figures: dict) -> None:
     run.lab.http["rs2"].start()
     _, took = wait_for(lambda: "rs2" in run.in_ipvs(), 20, step=0.05)
     figures["reentry_seconds"] = round(took, 2)
+    first = run.servers()["rs2"]["current_weight"]
+    _, ramped = wait_for(lambda: run.servers()["rs2"]["current_weight"] == 2, 5, step=0.05)
+    figures["ramp"] = {"entry_weight": first, "full_weight_after_s": round(ramped, 2)}
+    check(first == 1, f"rs2 (weight 2) re-entered at weight {first}, not max(1, 2 >> 5) = 1")
+    check(ramped <= RAMP_STEP + 1, f"rs2 reached its weight after {ramped:.2f} s")
     # reentry / interval good checks in a row (4 here): the first may come at once, the last 1.5 s later;
     # without the re-entry wait it would be back within one interval.
     check(took >= REENTRY - 2 * INTERVAL, f"rs2 back after {took:.2f} s, before reentry {REENTRY} s")
