@@ -80,3 +80,25 @@ def test_sighup_reloads_too(cluster):
     cluster.pulses["d1"].send_signal(signal.SIGHUP)
     cluster.wait_for(lambda: held(cluster, "d1") == [VIP, VIP2], 3, "the new VIP after SIGHUP")
     assert cluster.pulses["d1"].poll() is None
+
+
+def test_reload_switches_both_nodes_to_authenticated_heartbeats(cluster):
+    key_file = cluster.tmp / "heartbeat.key"
+    key_file.write_bytes(b"a-key-added-by-reload-0123456789")
+    key_file.chmod(0o600)
+    cluster.write_config(extra_global=f"heartbeat_key_file = {key_file}", serial=2)
+    reload_both(cluster)
+    cluster.wait_for(lambda: all(cluster.status(n)["heartbeat"]["authenticated"] for n in ("d1", "d2")), 3,
+                     "both nodes authenticated")
+    accepted = cluster.status("d2")["heartbeat"]["counters"]["accepted"]
+    time.sleep(1.0)
+    status = cluster.status("d2")
+    assert status["heartbeat"]["counters"]["accepted"] > accepted and status["partner"]["state"] == "running"
+    assert cluster.active() == {"d1"}
+
+
+def test_reload_to_an_address_this_node_does_not_have_is_refused(cluster):
+    cluster.config_path.write_text(cluster.config_path.read_text().replace("10.213.0.1\n", "10.213.0.9\n", 1))
+    result = cluster.ctl("d1", "reload")
+    assert result.returncode == 1 and "neither primary = 10.213.0.9 nor backup = 10.213.0.2" in result.stderr
+    assert cluster.status("d1")["active"] and cluster.ask() == "d1"

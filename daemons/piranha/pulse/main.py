@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import logging
 import logging.handlers
 import os
@@ -46,9 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fos-command", "--fos", dest="fos_command", default="fos", help="fos program")
     p.add_argument("--arp-repeats", type=int, default=5, help="gratuitous ARPs per VIP on activation (default 5)")
     p.add_argument("--arp-interval", type=float, default=1.0, help="seconds between them (default 1)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()} (piranha-daemons)")
     p.add_argument("--child-backoff", type=float, default=30.0,
                    help="seconds before activating again after lvsd/fos failed here; doubles on repeats")
     return p
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("piranha-daemons")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def setup_logging(foreground: bool, verbose: bool) -> None:

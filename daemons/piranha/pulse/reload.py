@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from piranha.pulse.channel import HeartbeatChannel
+from piranha.pulse.channel import ChannelError, HeartbeatChannel
 from piranha.pulse.settings import SettingsError, load_config, settings_from_config
 from piranha.pulse.state import Reconfigure
 from piranha.pulse.systemd import notify
@@ -35,20 +35,9 @@ async def _reload(pulse) -> dict:
         raise SettingsError(f"service changed from {old.mode} to {new.mode}: that needs a restart of pulse")
     summary: dict = {"serial_no": new.serial_no, "vips_added": [], "vips_removed": []}
     async with pulse.lock:
-        if (new.key, new.own_public, new.partner_public) != (old.key, old.own_public, old.partner_public):
-            counters = pulse.codec.counters
-            pulse.codec = pulse._codec(new)
-            pulse.codec.counters.update({k: v for k, v in counters.items()})
-        if pulse._paths(new) != pulse._paths(old) or new.heartbeat_port != old.heartbeat_port \
-                or pulse.channel is None or pulse.channel.codec is not pulse.codec:
-            channel = HeartbeatChannel(pulse.codec, new.heartbeat_port, pulse._paths(new),
-                                       pulse.channel.on_state if pulse.channel else lambda s: None)
-            sent = pulse.channel.sent if pulse.channel else 0
-            if pulse.channel:
-                pulse.channel.close()
-            await channel.open()
-            channel.sent = sent
-            pulse.channel = channel
+        if (new.key, new.own_public, new.partner_public, new.heartbeat_port, pulse._paths(new)) != \
+                (old.key, old.own_public, old.partner_public, old.heartbeat_port, pulse._paths(old)):
+            await _replace_channel(pulse, old, new)
         for action in pulse.machine.step(Reconfigure(new.role, pulse._timing(new)), asyncio.get_running_loop().time()):
             await pulse._execute(action)
         pulse.settings = new
@@ -61,6 +50,25 @@ async def _reload(pulse) -> dict:
     log.info("configuration reloaded (serial_no %s): %d VIP(s) added, %d removed", new.serial_no,
              len(summary["vips_added"]), len(summary["vips_removed"]))
     return summary
+
+
+async def _replace_channel(pulse, old, new) -> None:
+    """New codec and sockets for the new addresses, port or key; if they cannot be opened, keep the old ones."""
+    codec = pulse._codec(new)
+    codec.counters.update(pulse.codec.counters)
+    on_state = pulse.channel.on_state
+    sent = pulse.channel.sent
+    pulse.channel.close()
+    channel = HeartbeatChannel(codec, new.heartbeat_port, pulse._paths(new), on_state)
+    try:
+        await channel.open()
+    except ChannelError as exc:
+        pulse.channel = HeartbeatChannel(pulse.codec, old.heartbeat_port, pulse._paths(old), on_state)
+        await pulse.channel.open()
+        pulse.channel.sent = sent
+        raise SettingsError(str(exc)) from None
+    channel.sent = sent
+    pulse.codec, pulse.channel = codec, channel
 
 
 async def _forward(pulse, old) -> str:
