@@ -165,6 +165,7 @@ def validate_config(config) -> list[Problem]:
     _unique_blocks(problems, config.virtual_servers, "virtual")
     _unique_blocks(problems, config.failover_services, "failover")
     _shared_vips(problems, config.virtual_servers + config.failover_services)
+    _floating_addresses(problems, config)
     _shared_fwmarks(problems, config.virtual_servers)
     if config.service == "fos":
         if not config.failover_services:
@@ -237,6 +238,24 @@ def _shared_vips(problems: list, blocks: list) -> None:
         if other.vip_nmask != block.vip_nmask:
             report.add("vip_nmask", f"VIP {block.address} has netmask {_shown(block.vip_nmask)} here but "
                                     f"{_shown(other.vip_nmask)} in {other.name!r}{_at(other.line)}")
+
+
+def _floating_addresses(problems: list, config) -> None:
+    """A VIP or the NAT router address moves between directors: it cannot be a director's own address."""
+    own = {}
+    for key in ("primary", "backup", "primary_private", "backup_private"):
+        address = config.explicit(key)
+        if isinstance(address, str) and not is_unspecified(address):
+            own.setdefault(address, key)
+    if config.nat_router in own:
+        _Report(problems, config, ()).add("nat_router", f"{config.nat_router} is the {own[config.nat_router]} "
+                                                        "director's own address; the NAT router address must float")
+    for block in config.virtual_servers + config.failover_services:
+        if block.address in own:
+            kind = "virtual" if hasattr(block, "servers") else "failover"
+            _Report(problems, block, (kind, block.name)).add(
+                "address", f"{block.address} is the {own[block.address]} director's own address; a VIP must be "
+                           "an address of its own (it moves to the active director)")
 
 
 def _shared_fwmarks(problems: list, virtuals: list) -> None:

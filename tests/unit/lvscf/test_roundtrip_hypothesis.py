@@ -15,7 +15,8 @@ from piranha.lvscf.converters import (
 SETTINGS = settings(max_examples=int(os.environ.get("LVSCF_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Any printable text, with tabs, backslashes, single quotes, braces and '#' (all legal inside a value).
-TEXT_CHARS = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters='"') | st.sampled_from("\t\\'{}#")
+TEXT_CHARS = (st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters='"')
+              | st.sampled_from("\t\\'{}#"))
 PLAIN_CHARS = st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t'\"")
 NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"), blacklist_characters="{}\"'"),
                 min_size=1, max_size=12).filter(lambda n: not n.startswith("#") and n != "=" and n.isprintable())

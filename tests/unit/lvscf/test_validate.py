@@ -199,3 +199,13 @@ def test_render_error_is_an_lvs_config_error_with_the_problem():
     (problem,) = caught.value.errors
     assert (problem.keyword, problem.block) == ("send", ("virtual", "web"))
     assert str(caught.value).startswith("virtual/web: send: 'a\\nb' contains the control character")
+
+
+def test_floating_addresses_are_not_director_addresses():
+    config = base(backup="10.0.0.2", nat_router="10.0.0.2", nat_router_device="eth1:1")
+    config.virtual_servers.append(web(address="10.0.0.1"))
+    assert [(b, k, d.split(";")[0]) for b, k, d in problems(config)] == [
+        ((), "nat_router", "10.0.0.2 is the backup director's own address"),
+        (("virtual", "web"), "address", "10.0.0.1 is the primary director's own address"),
+    ]
+
