@@ -117,31 +117,42 @@ def apply_draft(user, number: int | None, version: int | None, message: str,
                 on_step: engine.StepCallback | None = None) -> engine.ApplyResult:
     """Apply the reviewed draft (number, version) for `user`; raise ApplyConflict if it is not current."""
     settings = engine_settings()
-    with apply_lock(settings.lvs_cf):
-        db.session.expire_all()
-        draft = _check_draft(number, version)
-        running_text = revisions.managed_file_text()
-        result = engine.apply_text(settings, draft.text, running_text, on_step)
-        if result.written:
-            _keep_file_on_disk(running_text, user, draft)
-            for older in db.session.scalars(select(Revision).where(
-                    Revision.status.in_(revisions.RUNNING_STATUSES))):
-                older.status = "superseded"
-            draft.status = "applied"
-            draft.set_text(result.text)
-            draft.serial_no = result.serial_no
-            draft.author = user.username
-            draft.message = message.strip() or draft.message
-            draft.applied_at = utcnow()
-            draft.node_results = json.dumps(result.node_results(), sort_keys=True)
-            record_backup_state(result)
-            db.session.commit()
-        audit("apply", {"revision": draft.number, "reviewed_draft": number, "version": version,
-                        "serial_no": result.serial_no, "message": message.strip(),
-                        "steps": [s.as_dict() for s in result.steps]},
-              outcome=_outcome(result), username=user.username)
-        revisions.reset_view_cache()
-        return result
+    try:
+        with apply_lock(settings.lvs_cf):
+            db.session.expire_all()
+            draft = _check_draft(number, version)
+            return _apply_checked(settings, user, draft, number, version, message, on_step)
+    except ApplyConflict as conflict:
+        audit("apply", {"reviewed_draft": number, "version": version, "conflict": str(conflict)},
+              outcome="conflict", username=user.username)
+        raise
+
+
+def _apply_checked(settings: ApplySettings, user, draft: Revision, number, version, message: str,
+                   on_step: engine.StepCallback | None) -> engine.ApplyResult:
+    """Run the engine for the checked draft (the lock is held) and record the outcome."""
+    running_text = revisions.managed_file_text()
+    result = engine.apply_text(settings, draft.text, running_text, on_step)
+    if result.written:
+        _keep_file_on_disk(running_text, user, draft)
+        for older in db.session.scalars(select(Revision).where(
+                Revision.status.in_(revisions.RUNNING_STATUSES))):
+            older.status = "superseded"
+        draft.status = "applied"
+        draft.set_text(result.text)
+        draft.serial_no = result.serial_no
+        draft.author = user.username
+        draft.message = message.strip() or draft.message
+        draft.applied_at = utcnow()
+        draft.node_results = json.dumps(result.node_results(), sort_keys=True)
+        record_backup_state(result)
+        db.session.commit()
+    audit("apply", {"revision": draft.number, "reviewed_draft": number, "version": version,
+                    "serial_no": result.serial_no, "message": message.strip(),
+                    "steps": [s.as_dict() for s in result.steps]},
+          outcome=_outcome(result), username=user.username)
+    revisions.reset_view_cache()
+    return result
 
 
 def retry_sync(user) -> engine.ApplyResult:

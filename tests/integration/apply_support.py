@@ -131,15 +131,22 @@ class BackupDirector:
         self.sshd = None
 
     # -- the far side's pulse -----------------------------------------------------------------------------
-    def start_receiver(self) -> None:
+    def start_receiver(self, refuse: bool = False) -> None:
         """A real control socket on the backup that records each request (stands in for its pulse)."""
         self.receiver = self.backup.popen([sys.executable, str(RECEIVER), str(self.control_socket),
-                                           str(self.reload_log)])
+                                           str(self.reload_log), *(["--refuse"] if refuse else [])])
         deadline = time.monotonic() + 10
         while not self.control_socket.exists():
             if time.monotonic() > deadline or self.receiver.poll() is not None:
                 raise RuntimeError("the reload receiver did not start")
             time.sleep(0.02)
+
+    def stop_receiver(self) -> None:
+        if self.receiver and self.receiver.poll() is None:
+            self.receiver.kill()
+            self.receiver.wait(timeout=10)
+        self.control_socket.unlink(missing_ok=True)
+        self.receiver = None
 
     def reloads(self) -> list[dict]:
         if not self.reload_log.exists():

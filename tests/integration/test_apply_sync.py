@@ -5,7 +5,6 @@ file system, the far file changed behind our back) and its message asserted.
 """
 
 import hashlib
-import os
 import sys
 import time
 
@@ -183,9 +182,7 @@ def test_retry_sync_after_the_backup_comes_back(director, lvs_cf):
 
 
 def test_pulse_not_running_on_the_backup_is_not_an_apply_failure(director, lvs_cf):
-    director.receiver.kill()
-    director.receiver.wait(timeout=10)
-    os.unlink(director.control_socket)
+    director.stop_receiver()
     result = run_apply(director, lvs_cf)
     assert result.ok and result.backup_state == engine.IN_SYNC
     remote_reload = result.step("remote reload")
@@ -209,3 +206,14 @@ def test_the_written_file_gets_the_configured_group(director, lvs_cf):
     assert lvs_cf.stat().st_gid == grp.getgrnam("nogroup").gr_gid
     assert lvs_cf.stat().st_mode & 0o777 == 0o640
     assert "Do not hand edit" in lvs_cf.read_text()
+
+
+def test_backup_pulse_refusing_the_reload_is_reported_with_its_reason(director, lvs_cf):
+    director.stop_receiver()
+    director.start_receiver(refuse=True)
+    result = run_apply(director, lvs_cf)
+    assert result.written and result.backup_state == engine.IN_SYNC  # the file is there, verified
+    remote_reload = result.step("remote reload")
+    assert remote_reload.state == "failed" and remote_reload.detail["cause"] == "remote command failed"
+    assert "pulse refused reload: lvs.cf does not validate" in remote_reload.message
+    assert [r["command"] for r in director.reloads()] == ["reload"] and not result.ok

@@ -230,3 +230,31 @@ def test_a_hand_edited_file_is_kept_as_a_revision_before_it_is_replaced(console,
         assert kept is not None and kept.status == "superseded"
         assert applied.status == "applied" and applied.number > kept.number
         assert "port = 8080" in applied.text and "weight = 7" not in applied.text
+
+
+def test_two_admins_applying_at_once_one_wins_the_other_gets_a_conflict(console):
+    import threading
+    number, version = edit(console, set_port(8080))
+    clients = []
+    for _ in range(2):
+        client = console.test_client()
+        client.post("/login", data={"username": "admin", "password": "admin-password-1"})
+        clients.append(client)
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def apply_with(client):
+        barrier.wait(timeout=10)
+        statuses.append(post_apply(client, number, version).status_code)
+    threads = [threading.Thread(target=apply_with, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200, 409]
+    with console.app_context():
+        applied = revisions.running_revision()
+        assert applied.number == number and applied.status == "applied"
+        assert Path(console.config["PIRANHA_LVS_CF"]).read_text() == applied.text
+        outcomes = [e.outcome for e in db.session.scalars(select(AuditEntry).where(AuditEntry.action == "apply"))]
+        assert sorted(outcomes) == ["conflict", "ok"]  # the refused one is in the audit log too
