@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from piranha import lvscf
 from piranha_web import revisions
@@ -21,11 +22,11 @@ def _revision_or_404(number: int) -> Revision:
     return revision
 
 
-@bp.route("/")
+@bp.route("", strict_slashes=False)
 def index():
     page = request.args.get("page", 1, type=int) or 1
     total = db.session.scalar(select(func.count(Revision.id)))
-    rows = db.session.scalars(select(Revision).order_by(Revision.number.desc())
+    rows = db.session.scalars(select(Revision).options(defer(Revision.text)).order_by(Revision.number.desc())
                               .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     pages = max(1, -(-total // PAGE_SIZE))
     return render_template("history/index.html", revisions=rows, page=page, pages=pages,

@@ -24,12 +24,12 @@ def _page(new_form=None, status=200):
                            role_form=RoleForm(), recent=recent), status
 
 
-@bp.route("/")
+@bp.route("", strict_slashes=False)
 def index():
     return _page()
 
 
-@bp.route("/", methods=["POST"])
+@bp.route("", methods=["POST"])
 def create():
     form = NewUserForm()
     if not form.validate_on_submit():

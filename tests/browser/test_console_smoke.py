@@ -57,8 +57,8 @@ PANELS = [
     ("real-server-edit", "/virtual/web/real/web1"),
     ("monitoring-scripts", "/virtual/web/scripts"),
     ("failover", "/failover"),
-    ("history", "/history/"),
-    ("users", "/users/"),
+    ("history", "/history"),
+    ("users", "/users"),
 ]
 
 

@@ -79,7 +79,7 @@ def test_history_lists_diffs_and_rolls_back(app, client, auth):
     auth.login()
     client.post("/global", data=current_payload(app, "global", GLOBAL_ATTRS) | {"primary": "192.0.2.20"})
     applied = _apply_draft_by_hand(app)
-    page = client.get("/history/").get_data(as_text=True)
+    page = client.get("/history").get_data(as_text=True)
     assert "imported" in page and "applied" in page and "(running)" in page
     diff = client.get(f"/history/diff?a=1&b={applied}").get_data(as_text=True)
     assert "-primary = 192.0.2.10" in diff and "+primary = 192.0.2.20" in diff

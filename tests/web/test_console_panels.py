@@ -277,3 +277,12 @@ class TestFailoverServices(CreatableMixin):
         assert response.status_code == 302
         service = _db(draft_config(app))
         assert (service.port, service.start_cmd, service.timeout) == (5432, "/usr/bin/systemctl start postgresql", 3)
+
+
+def test_a_tampered_draft_version_is_a_visible_error(app, client, auth):
+    auth.login()
+    data = current_payload(app, "global", GLOBAL_ATTRS) | {"draft_version": "abc", "primary": "192.0.2.20"}
+    response = client.post("/global", data=data)
+    assert response.status_code == 400
+    assert 'class="form-errors"' in response.get_data(as_text=True)
+    assert draft_state(app) == (0, None)

@@ -21,12 +21,12 @@ def _user(app, name):
 @pytest.mark.parametrize("role,status", [("admin", 200), ("operator", 403), ("viewer", 403)])
 def test_users_page_is_for_admins(client, auth, role, status):
     auth.login(role)
-    assert client.get("/users/").status_code == status
+    assert client.get("/users").status_code == status
 
 
 def test_admin_creates_a_user_who_can_log_in(client, auth, app):
     auth.login()
-    response = client.post("/users/", data={"username": "carol", "role": "operator",
+    response = client.post("/users", data={"username": "carol", "role": "operator",
                                             "password": "carol-password-1", "confirm": "carol-password-1"})
     assert response.status_code == 302
     user = _user(app, "carol")
@@ -48,7 +48,7 @@ def test_bad_new_user_gets_a_field_error(client, auth, app, data, message):
     auth.login()
     form = {"username": "dave", "role": "viewer", "password": "dave-password-1", "confirm": "dave-password-1"}
     form.update(data)
-    response = client.post("/users/", data=form)
+    response = client.post("/users", data=form)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _user(app, "dave") is None
