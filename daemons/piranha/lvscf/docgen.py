@@ -48,6 +48,18 @@ from the keyword schema (`python -m piranha.lvscf.docgen`); do not edit it by ha
 Check a file with `piranha-ctl check-config /etc/sysconfig/ha/lvs.cf`: it prints `FILE:LINE: message` for
 each error and exits 1, or exits 0 (warnings go to standard error).
 
+Besides each value's type and range (tables below), the check catches: a missing `primary`; `backup_active = 1`
+without a `backup` (or with the primary's address); `primary_private` without `backup_private` and the
+reverse; `deadtime` not longer than `keepalive`; primary and backup of different address families; two
+virtual servers with one name or one address/protocol/port; virtual servers sharing an `fwmark` with different
+scheduler or persistence; one VIP on two interfaces or with two netmasks; a VIP or the NAT router that is a
+director's own address; two real servers with one name or one address and port in a virtual server; an active
+virtual or real server without an address; real servers of the other address family than the VIP; a real
+server `port` that differs from the virtual port under direct routing or tunnelling; IPv4 netmasks on an IPv6
+VIP; `use_regex = 1` without a valid `expect` regular expression; with `service = fos`, no active failover
+service, or a failover service without absolute `start_cmd` and `stop_cmd`; names with blanks, braces or
+quotes; values that cannot be written back (a newline, a `"` inside a quoted value).
+
 ## Canonical layout
 
 The console writes global keys first, then failover blocks, then virtual blocks, each key in the order of

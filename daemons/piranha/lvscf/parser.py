@@ -105,6 +105,7 @@ class Parser:
                 continue
             if len(tokens) > 2 and tokens[1] == "=":
                 statement(tokens, lineno)
+                self.pending = None
             else:
                 self.structure(tokens, lineno)
         for block in reversed(self.stack[1:]):

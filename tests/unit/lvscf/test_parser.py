@@ -134,6 +134,11 @@ def test_brace_on_its_own_line_after_a_complete_opener_is_an_error_once():
     assert errors_of(MINIMAL + "virtual a\n{\n port = 80\n}\n") == \
         ["2: virtual 'a': the opening '{' must end this line ('virtual NAME {')"]
     assert errors_of(MINIMAL + "{\n") == ["2: '{' on its own line: write the block opener as 'virtual NAME {'"]
+    assert errors_of(MINIMAL + "virtual a\nport = 80\n{\n") == [
+        "2: virtual 'a': the opening '{' must end this line ('virtual NAME {')",
+        "3: unknown command 'port' in a global block (it belongs in a virtual or server or failover block)",
+        "4: '{' on its own line: write the block opener as 'virtual NAME {'",
+    ]
 
 
 def test_opener_with_extra_words():

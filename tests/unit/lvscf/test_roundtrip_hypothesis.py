@@ -12,7 +12,9 @@ from piranha.lvscf.converters import (
     Boolean, Choice, Host, Integer, Interface, Netmask, Path, Port, Seconds, Text, WordList,
 )
 
-SETTINGS = settings(max_examples=int(os.environ.get("LVSCF_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# LVSCF_EXAMPLES=2000 for a long local run; the default keeps the unit tier fast.
+SETTINGS = settings(max_examples=int(os.environ.get("LVSCF_EXAMPLES", "100")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 # Any printable text, with tabs, backslashes, single quotes, braces and '#' (all legal inside a value).
 TEXT_CHARS = (st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters='"')
