@@ -366,7 +366,7 @@ class Choice(ValueType):
             raise ValueError(f"{shown} is not one of: {', '.join(self.choices)}")
 
 
-class Name(Text):
+class Name(ValueType):
     """A block name: one token, no blanks, braces, quotes or '#' (the file format could not hold them)."""
 
     label = "name"
@@ -377,6 +377,9 @@ class Name(Text):
                 or value == "=" or not value.isprintable():
             raise ValueError(f"{quote(value)} is not a usable name (one word without blanks, braces, "
                              "quotes or a leading '#', and not '=')")
+
+    def format(self, value: str) -> str:
+        return value
 
 
 class WordList(ValueType):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 
 from piranha.lvscf import schema
+from piranha.lvscf.converters import Text
 from piranha.lvscf.errors import LvsConfigError, Problem, quote
 from piranha.lvscf.model import FailoverService, LvsConfig, RealServer, VirtualServer
 
@@ -162,7 +163,7 @@ class Parser:
             return
         extra = " ".join(values[kw.arity:])
         hint = " (comments must be on a line of their own)" if extra.startswith("#") else \
-            " (quote a value that contains blanks)" if kw.arity == 1 else ""
+            " (quote a value that contains blanks)" if isinstance(kw.type, Text) else ""
         self.error(lineno, f"{key}: unexpected arguments {quote(extra)}{hint}", key)
 
     def unknown(self, key: str, lineno: int) -> None:

@@ -141,6 +141,13 @@ def test_brace_on_its_own_line_after_a_complete_opener_is_an_error_once():
     ]
 
 
+def test_extra_values_hint_at_quoting_only_for_text():
+    assert errors_of("primary = 10.0.0.1 eth0\nrsh_command = ssh -l root\n") == [
+        "1: primary: unexpected arguments 'eth0'",
+        "2: rsh_command: unexpected arguments '-l root' (quote a value that contains blanks)",
+    ]
+
+
 def test_opener_with_extra_words():
     assert errors_of(MINIMAL + "virtual my web {\n}\n") == \
         ["2: a block opens with 'virtual NAME {' on one line, got 'virtual my web {'"]
