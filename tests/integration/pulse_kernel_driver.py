@@ -186,10 +186,18 @@ def stream(stop: threading.Event, record: list) -> None:
         time.sleep(max(0.0, 0.05 - (time.monotonic() - started)))
 
 
+def until_serving(cluster: Cluster, name: str, results: dict) -> float:
+    try:
+        return wait_for(lambda: cluster.serving(name), 90)[1]
+    except TimeoutError:
+        results["last_status"] = {n: cluster.status(n) for n in cluster.pulses}
+        raise
+
+
 def scenario(cluster: Cluster, results: dict) -> None:
     cluster.start("d1")
     cluster.start("d2")
-    _, took = wait_for(lambda: cluster.serving("d1"), 90)
+    took = until_serving(cluster, "d1", results)
     results["d1_serving_after_start_s"] = round(took, 2)
     d2 = cluster.status("d2")
     results["standby_ok"] = not d2.get("active") and (d2.get("lvsd") or {}).get("state") == "stopped"
@@ -199,16 +207,22 @@ def scenario(cluster: Cluster, results: dict) -> None:
     time.sleep(2.0)
     killed = time.monotonic()
     cluster.die("d1")
-    _, took = wait_for(lambda: cluster.serving("d2"), 90)
+    took = until_serving(cluster, "d2", results)
     results["d2_serving_after_kill_s"] = round(took, 2)
     time.sleep(2.0)
     stop.set()
     streamer.result(30)
-    before = [t for t, who in record if t < killed and who != "error"]
-    after = [t for t, who in record if t >= killed and who != "error"]
-    results["answers_before"], results["answers_after"] = len(before), len(after)
-    results["outage_s"] = round(after[0] - before[-1], 3) if before and after else None
-    results["errors_after_recovery"] = sum(1 for t, who in record if after and t > after[0] and who == "error")
+    ok = [t for t, who in record if who != "error"]
+    failed = [t for t, who in record if t >= killed and who == "error"]
+    results["answers_before"] = sum(1 for t in ok if t < killed)
+    if failed:   # the outage: from the last answer before the first failure to the first answer after it
+        last_good = max((t for t in ok if t < failed[0]), default=None)
+        recovered = min((t for t in ok if t > failed[0]), default=None)
+    else:
+        last_good = recovered = None
+    results["answers_after"] = sum(1 for t in ok if recovered is not None and t >= recovered)
+    results["outage_s"] = round(recovered - last_good, 3) if last_good and recovered else None
+    results["errors_after_recovery"] = sum(1 for t in failed if recovered is not None and t > recovered)
     status = cluster.status("d2")
     results["d2_vips"] = sorted(v["address"] for v in status.get("vips", []))
     results["d2_lvsd_state"] = (status.get("lvsd") or {}).get("state")

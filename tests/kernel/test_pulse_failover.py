@@ -32,7 +32,7 @@ def results(tmp_path_factory):
 
 
 def test_driver_ran_without_error(results):
-    assert "error" not in results, f"{results['error']}\n{results['_logs']}"
+    assert "error" not in results, f"{results['error']}\n{results.get('last_status')}\n{results['_logs']}"
 
 
 def test_master_serves_through_ipvs_and_backup_stands_by(results):
