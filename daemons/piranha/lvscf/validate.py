@@ -241,11 +241,14 @@ def _shared_vips(problems: list, blocks: list) -> None:
 
 
 def _floating_addresses(problems: list, config) -> None:
-    """A VIP or the NAT router address moves between directors: it cannot be a director's own address."""
+    """A VIP or the NAT router address moves between directors: it cannot be a director's own address.
+
+    Loopback addresses are exempt: they never leave the host, and single-host test set-ups use them for both.
+    """
     own = {}
     for key in ("primary", "backup", "primary_private", "backup_private"):
         address = config.explicit(key)
-        if isinstance(address, str) and not is_unspecified(address):
+        if isinstance(address, str) and not is_unspecified(address) and not _loopback(address):
             own.setdefault(address, key)
     if config.nat_router in own:
         _Report(problems, config, ()).add("nat_router", f"{config.nat_router} is the {own[config.nat_router]} "
@@ -273,6 +276,10 @@ def _shared_fwmarks(problems: list, virtuals: list) -> None:
                 mine, theirs = (_shown(getattr(block, key)) for block in (virtual, other))
                 report.add(key, f"virtual servers sharing fwmark {virtual.fwmark} must agree: this one has "
                                 f"{mine}, {other.name!r}{_at(other.line)} has {theirs}")
+
+
+def _loopback(address: str) -> bool:
+    return address.startswith("127.") or address == "::1"
 
 
 def _at(line: int | None, what: str = "line") -> str:

@@ -209,3 +209,10 @@ def test_floating_addresses_are_not_director_addresses():
         (("virtual", "web"), "address", "10.0.0.1 is the primary director's own address"),
     ]
 
+
+
+def test_loopback_set_ups_may_share_director_and_service_addresses():
+    config = LvsConfig(primary="127.0.0.1", service="fos")
+    config.failover_services.append(FailoverService(name="web", active=True, address="127.0.0.1", device="lo:1",
+                                                    start_cmd="/bin/svc start", stop_cmd="/bin/svc stop"))
+    assert config.validate() == []
