@@ -142,9 +142,7 @@ class Integer(ValueType):
 def _range_label(minimum, maximum) -> str:
     if minimum is not None and maximum is not None:
         return f" ({_num(minimum)}-{_num(maximum)})"
-    if minimum is not None:
-        return f" (at least {_num(minimum)})"
-    return f" (at most {_num(maximum)})" if maximum is not None else ""
+    return f" (at least {_num(minimum)})" if minimum is not None else ""
 
 
 def _num(value) -> str:
@@ -287,9 +285,6 @@ def check_interface(text: str) -> str:
 
 class Interface(ValueType):
     label = "interface name"
-
-    def parse(self, text: str) -> str:
-        return check_interface(text)
 
     def check(self, value) -> None:
         _require(value, (str,), "an interface name")
