@@ -9,6 +9,8 @@ and the one-time admin password. stop halts UML through its agent, ends the forw
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -157,6 +159,18 @@ def status(paths: LabPaths) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def exclusive(paths: LabPaths, wait: bool):
+    """One start or stop at a time (var/lab/.lock); a second start fails at once, a stop waits its turn."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with open(paths.root / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LabError("another `lab start` or `lab stop` is running") from None
+        yield
+
+
 def say(quiet: bool, text: str) -> None:
     if not quiet:
         print(text, flush=True)
@@ -175,11 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     paths = LabPaths.default()
     try:
-        if args.action == "start":
-            return start(paths, args.port, args.timeout, int(args.max_hours * 3600))
-        if args.action == "stop":
+        if args.action == "status":
+            return status(paths)
+        with exclusive(paths, wait=args.action == "stop"):
+            if args.action == "start":
+                return start(paths, args.port, args.timeout, int(args.max_hours * 3600))
             return stop(paths)
-        return status(paths)
     except LabError as exc:
         print(f"lab: {exc}", file=sys.stderr)
         return 1

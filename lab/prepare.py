@@ -36,11 +36,12 @@ def render_lvs_cf(servers: tuple[str, ...] = CONFIGURED_SERVERS) -> str:
 
 
 def prepare_state(paths: LabPaths) -> None:
-    """Start from nothing: a previous lab's database, keys and logs are removed."""
+    """Start from nothing: a previous lab's database, keys and logs are removed (the start lock stays)."""
     from tests.kernel.uml import TUNABLES
 
-    if paths.root.exists():
-        shutil.rmtree(paths.root)
+    for entry in paths.root.iterdir():
+        if entry.name != ".lock":
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     for folder in (paths.logs, paths.console, paths.ssh, *(paths.director(d) for d in DIRECTORS)):
         folder.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.ssh, 0o700)

@@ -22,7 +22,8 @@ def register_if_lab(app: Flask, agent_socket: str | None) -> bool:
 
     @app.context_processor
     def lab_mode():
-        return {"lab_mode": True}
+        from piranha_web.lab.routes import lab_context
+        return {"lab_mode": True, "lab_context": lab_context}
     return True
 
 

@@ -23,10 +23,33 @@ def lab_status() -> tuple[dict | None, str | None]:
         return None, str(exc)
 
 
+def live_view(status: dict | None) -> dict:
+    """What the active director's lvsd reports per real server (health, weight, connections), by name."""
+    view = {"active": None, "servers": {}}
+    for name, director in (status or {}).get("directors", {}).items():
+        pulse = director.get("status") or {}
+        lvsd = (pulse.get("lvsd") or {}).get("status")
+        if not pulse.get("active") or not lvsd:
+            continue
+        view["active"] = name
+        conns = {(d["address"], d["port"]): d for service in lvsd.get("table", []) for d in service["dests"]}
+        for server in lvsd.get("servers", []):
+            dest = conns.get((server["address"], server["port"]), {})
+            view["servers"][server["server"]] = {
+                "health": server["health"], "in_ipvs": server["in_ipvs"], "weight": server["current_weight"],
+                "active_conns": dest.get("active_conns"), "connections": (dest.get("stats") or {}).get("conns")}
+    return view
+
+
+def lab_context() -> tuple[dict | None, str | None, dict]:
+    """(agent status, error, live view): what templates/lab/_controls.html shows, wherever it is included."""
+    status, error = lab_status()
+    return status, error, live_view(status)
+
+
 @bp.route("/")
 def index():
-    status, error = lab_status()
-    return render_template("lab/index.html", lab=status, lab_error=error)
+    return render_template("lab/index.html")
 
 
 @bp.route("/<control>", methods=["POST"])
