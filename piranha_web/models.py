@@ -8,6 +8,9 @@
   Apply engine (each node's step outcomes).
 - `AuditEntry`: who did what, from where, with which outcome (`detail` is JSON text).
 - `NodeSync`: the last known state of a node's copy of lvs.cf (e.g. "backup"), kept by the Apply engine.
+- `ApiToken`: a user's token for /api/v1 (only its SHA-256 is stored; the token is shown once).
+- `StatusSample` / `StatusEvent`: the last minutes of live figures behind /control's charts, one row per
+  second at most across workers (`slot` is unique), and the transitions seen between samples.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import datetime, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from piranha_web.extensions import db
@@ -121,3 +124,34 @@ class NodeSync(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class StatusSample(db.Model):
+    __tablename__ = "status_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot: Mapped[int] = mapped_column(unique=True)      # whole seconds since the epoch
+    taken_at: Mapped[float] = mapped_column(Float)
+    data: Mapped[str] = mapped_column(Text)
+
+
+class StatusEvent(db.Model):
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time: Mapped[float] = mapped_column(Float, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
