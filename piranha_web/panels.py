@@ -52,7 +52,14 @@ def find_or_404(finder, name):
         abort(404)
 
 
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "unset" if value in (None, "") else str(value)
+
+
 def changed_note(prefix: str, before: dict, after: dict) -> str:
-    """'prefix: a 1 -> 2, b set' for the audit log and the draft message."""
-    changes = [f"{key} {before.get(key)!s} -> {after.get(key)!s}" for key in after if before.get(key) != after.get(key)]
+    """'prefix: port 80 -> 8080, persistent unset -> 300' for the audit log and the draft message."""
+    changes = [f"{key} {_shown(before.get(key))} -> {_shown(after.get(key))}"
+               for key in after if before.get(key) != after.get(key)]
     return f"{prefix}: {', '.join(changes)}" if changes else f"{prefix}: no change"

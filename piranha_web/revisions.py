@@ -135,7 +135,7 @@ def save_draft_text(text: str, user, note: str, expected_version: int | None = N
     draft.set_text(text)
     draft.serial_no = lvscf.loads(text).serial_no
     draft.author = user.username
-    draft.message = note
+    draft.message = f"{draft.message}\n{note}" if draft.message else note  # one line per change
     draft.created_at = utcnow()
     draft.version += 1
     db.session.commit()

@@ -46,6 +46,8 @@ def test_saving_counts_changes_in_the_banner_and_diff(app, client, auth):
     assert "2 unapplied changes — view diff" in page and 'href="/apply"' in page
     with app.app_context():
         diff = revisions.draft_diff()
+        notes = revisions.current_draft().message.splitlines()
+    assert notes == ["global settings: primary 192.0.2.10 -> 192.0.2.20", "global settings: tcp_timeout unset -> 900"]
     assert "-primary = 192.0.2.10" in diff and "+primary = 192.0.2.20" in diff and "+tcp_timeout = 900" in diff
     control = client.get("/control").get_data(as_text=True)
     assert "differs" in control and revisions_checksum(app) in control
