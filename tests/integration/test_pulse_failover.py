@@ -110,11 +110,13 @@ def test_both_start_at_once_exactly_one_active(cluster):
     cluster.start("d1", wait=False)
     cluster.start("d2", wait=False)
     cluster.wait_for(lambda: cluster.status("d1") and cluster.status("d2"), 10, "both control sockets")
-    cluster.wait_for(lambda: cluster.active() == {"d1"}, 5, "exactly d1 active")
+    # Usually the tie rule leaves the master; if the backup's first heartbeat reached a primary that was not
+    # listening yet, the backup activates alone. Either way exactly one, and it stays so.
+    winner = cluster.wait_for(lambda: len(cluster.active()) == 1 and cluster.active(), 5, "exactly one active")
     for _ in range(10):
-        assert cluster.active() == {"d1"}
+        assert cluster.active() == winner
         time.sleep(0.1)
-    assert cluster.ask() == "d1"
+    assert cluster.ask() == next(iter(winner))
 
 
 def test_link_cut_gives_visible_split_brain_and_healing_leaves_one_active(cluster):
@@ -130,7 +132,8 @@ def test_link_cut_gives_visible_split_brain_and_healing_leaves_one_active(cluste
     cluster.wait_for(lambda: cluster.active() == {"d1"}, 5, "one active after healing")
     assert time.monotonic() - healed <= DEADTIME + 1.0
     assert "partner active: deactivating lvs" in cluster.log("d2")
-    assert "resending arps" in cluster.log("d1")            # clients that followed d2 come back
+    # clients that followed d2 come back to d1
+    cluster.wait_for(lambda: "resending arps" in cluster.log("d1"), 3, "d1 re-announcing the VIP")
     cluster.wait_for(lambda: cluster.ask() == "d1", 3, "the client reaching d1")
 
 
