@@ -47,6 +47,8 @@ def login():
             db.session.commit()
             audit("login")
             return redirect(_safe_next(request.args.get("next")))
+    elif form.is_submitted():
+        status = 400
     return render_template("auth/login.html", form=form), status
 
 

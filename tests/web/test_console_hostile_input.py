@@ -120,3 +120,60 @@ def test_failover_form_hostile_values(app, client, auth):
             assert response.status_code == 400, (field, label)
             assert f'id="{field}-error"' in response.get_data(as_text=True)
             assert draft_state(app) == before
+
+
+CREATE_FORMS = [
+    ("/virtual", {"name": "dns", "address": "203.0.113.53", "device": "eth0:3", "port": "53", "protocol": "udp"}),
+    ("/virtual/web/real", {"name": "web3", "address": "198.51.100.13", "weight": "2", "active": "y"}),
+    ("/failover", {"name": "ftp", "address": "192.0.2.21", "device": "eth0:4", "port": "21", "protocol": "tcp",
+                   "start_cmd": "/bin/true", "stop_cmd": "/bin/true"}),
+]
+
+
+@pytest.mark.parametrize("url,valid", CREATE_FORMS, ids=[url for url, _ in CREATE_FORMS])
+def test_hostile_values_in_add_forms(app, client, auth, url, valid):
+    auth.login()
+    for field in valid:
+        for label, value in HOSTILE.items():
+            before = draft_state(app)
+            data = dict(valid, draft_version=before[0])
+            data[field] = value
+            response = client.post(url, data=data)
+            assert response.status_code in (302, 400), (field, label, response.status_code)
+            if response.status_code == 400:
+                assert draft_state(app) == before
+                continue
+            assert field in FREE_TEXT | {"name", "protocol", "active"} or (field in DEVICES and value in INTERFACE_LIKE), \
+                (field, label)
+            with app.app_context():
+                assert lvscf.loads(revisions.current_draft().text).validate() == []
+                # undo: go back to the state before this accepted value
+                draft = revisions.current_draft()
+                if before[1] is None:
+                    from piranha_web.extensions import db
+                    db.session.delete(draft)
+                    db.session.commit()
+                else:
+                    draft.set_text(before[1])
+                    draft.version = before[0]
+                    from piranha_web.extensions import db
+                    db.session.commit()
+
+
+@pytest.mark.parametrize("label", list(HOSTILE))
+def test_hostile_values_in_login_and_user_forms(app, client, auth, label):
+    value = HOSTILE[label]
+    response = client.post("/login", data={"username": value, "password": value})
+    assert response.status_code in (400, 401)
+    auth.login()
+    for field in ("username", "password", "role"):
+        data = {"username": "dave", "role": "viewer", "password": "dave-password-1", "confirm": "dave-password-1"}
+        data[field] = value
+        if field == "password":
+            data["confirm"] = value
+        response = client.post("/users", data=data)
+        assert response.status_code in (302, 400), (field, response.status_code)
+        if field != "password" and not (field == "username" and value == "300.1.1.1"):  # a fine user name
+            assert response.status_code == 400, field
+    response = client.post("/users/admin/password", data={"password": value, "confirm": value})
+    assert response.status_code in (302, 400)
