@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from piranha.nanny.health import Health
@@ -77,6 +78,19 @@ async def check_one(spec: CheckSpec, count: int | None) -> int:
     health = Health(spec.failures, spec.reentry, spec.interval)
     where = endpoint(spec.address, spec.port)
     loop = asyncio.get_running_loop()
+    this = asyncio.current_task()
+    loop.add_signal_handler(signal.SIGTERM, this.cancel)    # the running check (and its program) ends cleanly
+    try:
+        return await _check_repeatedly(probe, health, where, spec.interval, count)
+    except asyncio.CancelledError:
+        print(f"nanny: terminated, stopped checking {where}", file=sys.stderr)
+        return 0
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _check_repeatedly(probe, health: Health, where: str, interval: float, count: int | None) -> int:
+    loop = asyncio.get_running_loop()
     done = 0
     up = False
     while count is None or done < count:
@@ -91,7 +105,7 @@ async def check_one(spec: CheckSpec, count: int | None) -> int:
         elif changed is False:
             print(f"[inactive] shutting down {where} due to connection failure", flush=True)
         if count is None or done < count:
-            await asyncio.sleep(max(0.0, started + spec.interval - loop.time()))
+            await asyncio.sleep(max(0.0, started + interval - loop.time()))
     return 0 if up else 1
 
 

@@ -1,9 +1,11 @@
 """Piranha's single-server command line, kept for debugging one check."""
 
 import http.server
+import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -105,3 +107,25 @@ def test_default_web_probe_on_port_80():
         server.server_close()
     assert done.returncode == 0 and "reply 'HTTP/1.0 200" in done.stdout
     assert "nanny: no monitor configured, assuming web service on port 80" in done.stderr
+
+
+def test_sigterm_stops_a_running_program_check(tmp_path):
+    pidfile = tmp_path / "pid"
+    program = f"sh -c 'echo $$ > {pidfile}; exec sleep 30'"
+    proc = subprocess.Popen([sys.executable, "-m", "piranha.nanny.main", "-h", "127.0.0.1", "-p", "8080", "-e",
+                             program, "-t", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if pidfile.exists() and pidfile.read_text().strip():
+                break
+            time.sleep(0.05)
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0 and "terminated, stopped checking 127.0.0.1:8080" in err
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
