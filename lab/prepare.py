@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 
+from piranha import lvscf
+
 from lab import CONFIGURED_SERVERS, DIRECTORS, NAT_ROUTER, REAL_SERVERS, SERVICE_PORT, VIP
 from lab.paths import REPO, VENV_BIN, LabPaths, console_environment
 
@@ -28,11 +30,16 @@ PASSWORD_LINE = re.compile(r"created the console user 'admin' with the password\
 
 
 def render_lvs_cf(servers: tuple[str, ...] = CONFIGURED_SERVERS) -> str:
+    """The lab's first lvs.cf, validated and in the console's canonical form (so its first diff is the edit)."""
     template = (REPO / "lab" / "lvs.cf.template").read_text()
     blocks = "".join(f"     server {name} {{\n         address = {REAL_SERVERS[name]}\n         active = 1\n"
                      f"         weight = 1\n     }}\n" for name in servers)
-    return template.format(dir1_public=DIRECTORS["dir1"][0], dir2_public=DIRECTORS["dir2"][0],
-                           nat_router=NAT_ROUTER, vip=VIP, port=SERVICE_PORT, servers=blocks)
+    config = lvscf.loads(template.format(dir1_public=DIRECTORS["dir1"][0], dir2_public=DIRECTORS["dir2"][0],
+                                         nat_router=NAT_ROUTER, vip=VIP, port=SERVICE_PORT, servers=blocks))
+    problems = config.validate()
+    if problems:
+        raise RuntimeError(f"lab/lvs.cf.template does not validate: {'; '.join(map(str, problems))}")
+    return lvscf.dumps(config)
 
 
 def prepare_state(paths: LabPaths) -> None:

@@ -213,7 +213,12 @@ def test_4_drain_a_server_until_it_leaves_the_table_without_client_errors(lab, c
     apply_draft(console, lab, "lab: drain rs2 (weight 0)")
     wait_until(lambda: table_dests(agent).get(REAL_SERVERS["rs2"], {}).get("weight") == 0, CHECK_WINDOW,
                "rs2 at weight 0")
+    weight_zero_at = time.time()
+    time.sleep(2)
+    quiet = agent.call("traffic", since=weight_zero_at + 0.5)
+    assert "rs2" not in quiet["by_server"] and quiet["requests"] > 0, f"rs2 still gets new connections: {quiet}"
     console.goto(f"{lab['url']}/lab/")
+    expect(console.locator('tr[data-lab-service="rs2"] .lab-weight')).to_have_text("0")
     shot(console, "4-rs2-draining")
     drained = wait_until(lambda: table_dests(agent)[REAL_SERVERS["rs2"]]["active_conns"] == 0 or None, 30,
                          "rs2's active connections to end")
@@ -274,3 +279,24 @@ def test_6_roll_back_to_the_first_revision_and_the_table_returns(lab, console, a
     console.goto(f"{lab['url']}/lab/")
     expect(console.locator('tr[data-lab-service="rs4"] .lab-health')).to_contain_text("not configured")
     shot(console, "6-lab-after-rollback")
+
+
+def test_7_cutting_the_directors_link_splits_and_restoring_it_heals(lab, console, agent):
+    lab_control(console, lab, "div[data-lab-link]", "Cut the link")
+    wait_until(lambda: all((d["status"] or {}).get("active") for d in agent.call("status")["directors"].values()),
+               30, "both directors active once they cannot hear each other")
+    console.goto(f"{lab['url']}/lab/")
+    expect(console.locator("div[data-lab-link]")).to_have_attribute("data-lab-link", "cut")
+    shot(console, "7-link-cut")
+    restored_at = lab_control(console, lab, "div[data-lab-link]", "Restore the link")
+    wait_until(lambda: sum(bool((d["status"] or {}).get("active"))
+                           for d in agent.call("status")["directors"].values()) == 1, 30, "one active director again")
+    healed_at = time.time()
+    wait_until(lambda: agent.call("traffic", since=time.time() - 3)["errors"] == 0, 30, "client served again")
+    traffic = agent.call("traffic", since=time.time() - 3)
+    print(f"split brain healed {healed_at - restored_at:.1f} s after the link came back; "
+          f"client now {traffic['by_server']}")
+    assert traffic["requests"] > 0 and traffic["by_server"], traffic
+    console.goto(f"{lab['url']}/lab/")
+    expect(console.locator("div[data-lab-link]")).to_have_attribute("data-lab-link", "up")
+    shot(console, "7-link-restored")
