@@ -43,7 +43,7 @@ def test_connect_timeout_is_down_within_timeout():
         result = run(check(spec(port, timeout=0.3)))
     assert not result.up
     assert result.message == f"CONNECT to 127.0.0.1:{port} timed out"
-    assert 0.29 < result.latency < 0.8
+    assert 0.29 < result.latency < 1.5
 
 
 def test_send_expect_prefix_matches():

@@ -33,10 +33,10 @@ def test_no_send_string_sends_an_empty_datagram_that_an_echo_answers():
 
 
 def test_icmp_port_unreachable_is_down_fast():
-    result = asyncio.run(check(spec(closed_port(socket.SOCK_DGRAM), send="ping")))
+    result = asyncio.run(check(spec(closed_port(socket.SOCK_DGRAM), send="ping", timeout=5)))
     assert not result.up
     assert "refused (ICMP port unreachable)" in result.message
-    assert result.latency < 0.5
+    assert result.latency < 2.5                 # well before the 5 s timeout
 
 
 def test_silence_is_down_after_the_timeout():
