@@ -83,3 +83,19 @@ def test_dead_service_on_the_active_node_fails_over_once(cluster):
     assert "PARTNER HAS TOLD US TO GO INACTIVE!" in cluster.log("d1")
     time.sleep(3.0)
     assert cluster.active() == {"d2"}                     # no ping-pong back to d1
+
+
+def test_a_service_that_cannot_start_anywhere_is_reported_and_does_not_ping_pong():
+    with Cluster(prefix="fo", services=False, gateway=True) as c:
+        c.write_config(service="fos", failover=FAILOVER.format(vip=VIP, port=PORT, script="/bin/false"))
+        for name in ("d1", "d2"):
+            c.start(name, "--fos-command", str(VENV_BIN / "fos"), "--child-backoff", "60")
+        c.wait_for(lambda: all(c.status(n)["child_failure"] for n in ("d1", "d2")), 15,
+                   "both nodes reporting the failed start")
+        time.sleep(3.0)
+        assert c.active() == set()
+        for name in ("d1", "d2"):
+            log = c.log(name)
+            assert "Failed to start service 10.213.0.100:8080! (/bin/false exited with status 1)" in log
+            assert "backing off" in log
+            assert log.count("VIP 10.213.0.100/24 on eth0:1 up") == 1      # tried once, then held off

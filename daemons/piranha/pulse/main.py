@@ -60,13 +60,18 @@ def _version() -> str:
         return "unknown"
 
 
-def setup_logging(foreground: bool, verbose: bool) -> None:
-    if foreground:
+def syslog_handler() -> logging.Handler:
+    """Like C's openlog(): a syslog that is not there yet is not an error; records go once it is."""
+    handler_ = logging.handlers.SysLogHandler(address="/dev/log")
+    handler_.setFormatter(logging.Formatter("pulse[%(process)d]: %(message)s"))
+    return handler_
+
+
+def setup_logging(verbose: bool, handler_: logging.Handler | None = None) -> None:
+    """stdout as "pulse: message" (Piranha's --nodaemon format), or the given handler."""
+    if handler_ is None:
         handler_ = logging.StreamHandler(sys.stdout)
         handler_.setFormatter(logging.Formatter("pulse: %(message)s"))
-    else:
-        handler_ = logging.handlers.SysLogHandler(address="/dev/log")
-        handler_.setFormatter(logging.Formatter("pulse[%(process)d]: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler_]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -106,13 +111,14 @@ async def serve_and_run(pulse: Pulse, socket_path: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(True, args.verbose)
-    net = Addresses()
+    setup_logging(args.verbose)
+    with Addresses() as probe:
+        own_addresses = set(probe.own_addresses())
     try:
         config = load_config(args.configfile)
         if config.backup_active and config.backup in (None, "", "0.0.0.0"):
             log.warning("Undefined backup node marked as active? -- clearing that!")
-        settings = settings_from_config(args.configfile, config, set(net.own_addresses()))
+        settings = settings_from_config(args.configfile, config, own_addresses)
     except SettingsError as exc:
         print(f"pulse: {exc}", file=sys.stderr)
         return 1
@@ -126,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                       arp_interval=args.arp_interval, child_backoff=args.child_backoff)
     if not args.nodaemon:
         daemonize()
-        setup_logging(False, args.verbose)
+        setup_logging(args.verbose, syslog_handler())
+    net = Addresses()        # after the fork: its netlink thread must live in the daemon
     try:
         with PidFile(args.pidfile):
             return asyncio.run(serve_and_run(Pulse(options, settings, net), args.socket))

@@ -293,7 +293,7 @@ class Machine:
         self.child_failed = True
         self.child_hold_until = now + hold
         actions: list = [Log(f"{event.detail}; failure {self.child_failures}: not activating again for "
-                             f"{hold:g} s unless the partner fails too (backing off)", "error")]
+                             f"{hold:g} s (backing off; piranha-ctl takeover overrides)", "error")]
         if self.active:
             actions += self._deactivate(f"child failure: deactivating {self.service_word}")
         return actions
