@@ -12,13 +12,14 @@ from .conftest import PASSWORDS
 
 PUBLIC = {"auth.login", "static"}
 ARGUMENTS = {"name": "web", "rname": "web1", "number": 1, "username": "viewer", "filename": "piranha.css"}
+OTHER_ARGUMENT = 1  # any other URL argument (an int converter accepts it, a string one too)
 
 
 def _routes(app):
     for rule in app.url_map.iter_rules():
         url = rule.rule
         for argument in rule.arguments:
-            value = "db" if rule.endpoint.startswith("failover_services.") else ARGUMENTS[argument]
+            value = "db" if rule.endpoint.startswith("failover_services.") else ARGUMENTS.get(argument, OTHER_ARGUMENT)
             url = re.sub(rf"<(?:[^:<>]+:)?{argument}>", str(value), url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, url
