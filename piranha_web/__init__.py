@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.context_processor(banners.inject_banners)
     revisions.register_banners()
 
+    from piranha_web.api import bp as api_bp
     from piranha_web.apply.routes import bp as apply_bp
     from piranha_web.auth import bp as auth_bp
     from piranha_web.control import bp as control_bp
@@ -37,11 +38,12 @@ def create_app(config: dict | None = None) -> Flask:
     from piranha_web.failover_services import bp as failover_bp
     from piranha_web.global_settings import bp as global_bp
     from piranha_web.history import bp as history_bp
+    from piranha_web.metrics import bp as metrics_bp
     from piranha_web.redundancy import bp as redundancy_bp
     from piranha_web.users import bp as users_bp
     from piranha_web.virtual_servers import bp as virtual_bp
     for blueprint in (auth_bp, control_bp, global_bp, redundancy_bp, virtual_bp, failover_bp, history_bp,
-                      users_bp, errors_bp, apply_bp):
+                      users_bp, errors_bp, apply_bp, api_bp, metrics_bp):
         app.register_blueprint(blueprint)
 
     from piranha_web.cli import init_console_command

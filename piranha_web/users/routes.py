@@ -1,7 +1,8 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from piranha_web.api import tokens as api_tokens
 from piranha_web.audit import audit
 from piranha_web.extensions import db
 from piranha_web.models import AuditEntry, User
@@ -17,11 +18,12 @@ def _user_or_404(username: str) -> User:
     return user
 
 
-def _page(new_form=None, status=200):
+def _page(new_form=None, status=200, new_token=None, token_error=None):
     users = db.session.scalars(select(User).order_by(User.username)).all()
     recent = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(30)).all()
     return render_template("users/index.html", users=users, new_form=new_form or NewUserForm(),
-                           role_form=RoleForm(), recent=recent), status
+                           role_form=RoleForm(), recent=recent, api_tokens=api_tokens.all_tokens(),
+                           new_token=new_token, token_error=token_error), status
 
 
 @bp.route("", strict_slashes=False)
@@ -86,8 +88,34 @@ def delete(username):
     if _would_remove_last_admin(user):
         flash("The last admin cannot be deleted.", "error")
         return _page(status=400)
+    for token in api_tokens.tokens_of(user):
+        db.session.delete(token)
     db.session.delete(user)
     db.session.commit()
     audit("user.delete", {"user": username})
     flash(f"Deleted user {username}.", "success")
+    return redirect(url_for("users.index"))
+
+
+@bp.route("/tokens", methods=["POST"])
+def create_token():
+    """A new API token for the chosen user, shown on this one page and never again (only its hash is kept)."""
+    user = find_user(request.form.get("user", ""))
+    if user is None:
+        return _page(status=400, token_error=f"no user {request.form.get('user', '')!r}")
+    try:
+        row, token = api_tokens.create(user, request.form.get("name", ""))
+    except api_tokens.TokenError as error:
+        return _page(status=400, token_error=str(error))
+    audit("api_token.create", {"user": user.username, "name": row.name, "prefix": row.prefix})
+    return _page(new_token={"user": user.username, "name": row.name, "token": token})
+
+
+@bp.route("/tokens/<int:number>/revoke", methods=["POST"])
+def revoke_token(number):
+    row = api_tokens.revoke(number)
+    if row is None:
+        abort(404)
+    audit("api_token.revoke", {"name": row.name, "prefix": row.prefix, "user_id": row.user_id})
+    flash(f"Revoked the API token {row.name} ({row.prefix}…).", "success")
     return redirect(url_for("users.index"))
