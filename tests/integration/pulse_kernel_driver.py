@@ -70,6 +70,24 @@ virtual web {{
 """ for name, address in SERVERS.items()) + "}\n"
 
 
+VIP2 = "10.0.0.101"
+VIRTUAL2 = f"""virtual web2 {{
+    active = 1
+    address = {VIP2} eth0:2
+    vip_nmask = 255.255.255.0
+    port = 80
+    scheduler = rr
+    timeout = 1
+    check_interval = 0.5
+    server rs1 {{
+        address = {SERVERS['rs1']}
+        active = 1
+        weight = 1
+    }}
+}}
+"""
+
+
 class Cluster:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -231,6 +249,25 @@ def scenario(cluster: Cluster, results: dict) -> None:
     results["takeover_lvsd_state"] = (status.get("lvsd") or {}).get("state")
     results["takeover_partner"] = (status.get("partner") or {}).get("state")
     results["sync_daemon"] = cluster.d[standby].run("ipvsadm", "-L", "--daemon", check=False).strip()
+    reload_adds_a_virtual_server(cluster, standby, results)
+
+
+def reload_adds_a_virtual_server(cluster: Cluster, name: str, results: dict) -> None:
+    """Reload on the serving director: pulse raises and ARPs the new VIP, lvsd adds the service to IPVS."""
+    cluster.config.write_text(LVS_CF.replace("serial_no = 1", "serial_no = 2") + VIRTUAL2)
+    results["reload"] = ControlClient(cluster.sock(name), timeout=30).call("reload")
+
+    def answer():
+        def once():
+            try:
+                with socket.create_connection((VIP2, 80), timeout=1) as conn:
+                    conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                    return conn.recv(4096).split(b"\r\n\r\n", 1)[-1].decode()
+            except OSError:
+                return ""
+        return cluster.client.call(once)
+    who, took = wait_for(answer, 30)
+    results["vip2_answer"], results["vip2_after_reload_s"] = who, round(took, 2)
 
 
 def main() -> int:

@@ -51,3 +51,9 @@ def test_client_outage_is_bounded_and_service_resumes(results):
     assert results.get("answers_after", 0) > 10, results["_logs"]
     assert results["outage_s"] is not None and results["outage_s"] < 15.0
     assert results.get("errors_after_recovery") == 0
+
+
+def test_reload_on_the_serving_director_adds_a_vip_and_an_ipvs_service(results):
+    assert results.get("reload", {}).get("vips_added") == ["10.0.0.101/24 on eth0:2"], results.get("reload")
+    assert results["reload"]["child"] == "lvsd reloaded"
+    assert results.get("vip2_answer") == "rs1", results["_logs"]
