@@ -27,6 +27,9 @@ ENVIRONMENT_SETTINGS = (
     "PIRANHA_REMOTE_RELOAD",
     "PIRANHA_CONTROL_SOCKET",
     "PIRANHA_LVS_CF_GROUP",
+    "PIRANHA_PULSE_PIDFILE",
+    "PIRANHA_SSH_CONNECT_TIMEOUT",
+    "PIRANHA_BACKUP_CHECK_SECONDS",
     "PIRANHA_SECRET_KEY",
     "PIRANHA_IDLE_TIMEOUT_MINUTES",
     "PIRANHA_SECURE_COOKIES",
@@ -62,7 +65,7 @@ def _secret_key(var_dir: Path) -> str:
 
 def configure(app, overrides: dict | None = None) -> None:
     """Fill `app.config` from defaults, instance file, environment and `overrides`, then derive the rest."""
-    app.config.update(PIRANHA_VAR_DIR="./var/", PIRANHA_SYNC="none", PIRANHA_IDLE_TIMEOUT_MINUTES=30,
+    app.config.update(PIRANHA_VAR_DIR="./var/", PIRANHA_SYNC="rsync", PIRANHA_IDLE_TIMEOUT_MINUTES=30,
                       PIRANHA_SECURE_COOKIES=False)
     instance_file = _instance_file(app.instance_path)
     if instance_file.is_file():

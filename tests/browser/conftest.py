@@ -29,7 +29,9 @@ ADMIN_PASSWORD = "browser-admin-password"
 def live_server(tmp_path_factory):
     """The console in a thread (werkzeug's server), with its own var dir; stopped at teardown."""
     var_dir = tmp_path_factory.mktemp("browser") / "var"
-    app = create_app({"PIRANHA_VAR_DIR": str(var_dir), "SECRET_KEY": "browser-test-secret"})
+    app = create_app({"PIRANHA_VAR_DIR": str(var_dir), "SECRET_KEY": "browser-test-secret",
+                      "PIRANHA_CONTROL_SOCKET": str(var_dir / "pulse.sock"),
+                      "PIRANHA_PULSE_PIDFILE": str(var_dir / "pulse.pid")})
     with app.app_context():
         init_console()
         set_user("admin", ADMIN_PASSWORD, "admin")

@@ -21,6 +21,7 @@ PASSWORDS = {"admin": "admin-password-1", "operator": "operator-password-1", "vi
 def _settings(var_dir) -> dict:
     return {"TESTING": True, "WTF_CSRF_ENABLED": False, "PIRANHA_VAR_DIR": str(var_dir),
             "PIRANHA_LVS_CF": str(var_dir / "lvs.cf"), "PIRANHA_DATABASE_URL": f"sqlite:///{var_dir / 'piranha.db'}",
+            "PIRANHA_CONTROL_SOCKET": str(var_dir / "pulse.sock"), "PIRANHA_PULSE_PIDFILE": str(var_dir / "pulse.pid"),
             "SECRET_KEY": "test-secret-key"}
 
 
