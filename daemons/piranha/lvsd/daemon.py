@@ -21,10 +21,12 @@ from dataclasses import dataclass
 
 from piranha.control.protocol import CommandError, serve
 from piranha.lvsd.config import ConfigRefused, LoadedConfig, read_config
-from piranha.lvsd.desired import check_specs, desired_table, targets
+from piranha.lvsd.desired import (active_servers, active_virtuals, check_id, check_specs, desired_table,
+                                  dest_port, forwarding, service_key, targets)
 from piranha.lvsd.diff import Operation, operations
 from piranha.lvsd.health import HealthBook
 from piranha.lvsd.nanny_link import NannyLink
+from piranha.lvsd.operator import DISABLED, DRAIN_POLL, OperatorBook
 from piranha.lvsd.status import servers_json, table_json
 from piranha.net.ipvs_fake import FakeIPVS
 from piranha.net.ipvs_model import IPVSError, LiveService, ServiceKey, SyncDaemon, Timeouts
@@ -43,6 +45,7 @@ class Options:
     ramp_step: float = 20.0
     restart_max: float = 30.0
     socket_group: str | None = "piranha"
+    state_file: str | None = None          # operator decisions (drain/disable) kept here across restarts
 
 
 class Lvsd:
@@ -51,6 +54,10 @@ class Lvsd:
         self.ipvs = ipvs
         self.loaded = loaded
         self.health = HealthBook(options.ramp_step)
+        self.operator = OperatorBook(options.state_file)
+        self.operator.load()
+        self.started_at = time.time()
+        self._next_drain_check: float | None = None
         self.owned: set[ServiceKey] = set()
         self.names: dict[ServiceKey, str] = {}
         self.nanny = NannyLink(list(options.nanny_argv), self._on_nanny_event, self._on_nanny_exit)
@@ -91,6 +98,9 @@ class Lvsd:
                     break
                 if self.health.tick(loop.time()):
                     self._dirty = True
+                if self._next_drain_check is not None and loop.time() >= self._next_drain_check:
+                    self._next_drain_check = None
+                    self._check_drains()
                 if self._dirty:
                     await asyncio.sleep(COALESCE)
                     self.reconcile()
@@ -119,6 +129,9 @@ class Lvsd:
         ramp = self.health.next_ramp()
         if ramp is not None:
             until = min(until, ramp)
+        if self.operator.draining():
+            self._next_drain_check = self._next_drain_check or loop.time() + DRAIN_POLL
+            until = min(until, self._next_drain_check)
         try:
             await asyncio.wait_for(self._wake.wait(), max(0.0, until - loop.time()))
         except asyncio.TimeoutError:
@@ -163,7 +176,9 @@ class Lvsd:
         return {"serial": loaded.serial, "checksum": loaded.checksum}
 
     def _plan(self) -> None:
-        self.health.plan(targets(self.loaded.config))
+        planned = targets(self.loaded.config)
+        self.health.plan(planned)
+        self.operator.keep_only(planned)
 
     def _apply_timeouts(self, old: LoadedConfig | None) -> None:
         config = self.loaded.config
@@ -187,7 +202,7 @@ class Lvsd:
         """Apply the difference between the live table and the desired one; return what was done."""
         self._dirty = False
         started = time.monotonic()
-        desired = desired_table(self.loaded.config, self.health)
+        desired = desired_table(self.loaded.config, self.health, self.operator.overrides())
         try:
             live = self._live()
         except IPVSError as exc:
@@ -308,7 +323,10 @@ class Lvsd:
             return self.reload()
         if command == "syncd":
             return self.syncd(args.get("state"))
-        raise CommandError(f"unknown command {command!r} (lvsd knows status, reload, syncd)")
+        if command in ("drain", "enable", "disable"):
+            return self.operator_action(command, args)
+        raise CommandError(f"unknown command {command!r} (lvsd knows status, reload, syncd, drain, enable, "
+                           "disable)")
 
     def status(self, brief: bool = False) -> dict:
         """The daemon's state; with brief, without the table and the servers (cheap to poll)."""
@@ -319,6 +337,8 @@ class Lvsd:
             "nanny": {"pid": self.nanny.pid, "state": self.nanny_state, "restarts": self.nanny_restarts},
             "last_reconcile": self.last_reconcile,
             "pending": self._dirty,
+            "uptime": round(time.time() - self.started_at, 3),
+            "operator": self.operator.entries,
         }
         if brief:
             return summary
@@ -330,7 +350,7 @@ class Lvsd:
         return {
             **summary,
             "table": table_json(live, self.names),
-            "servers": servers_json(config, self.health, live),
+            "servers": servers_json(config, self.health, live, self.operator.entries),
             "sync_daemons": [vars(d) for d in self.ipvs.sync_daemons()],
         }
 
@@ -354,3 +374,58 @@ class Lvsd:
                 raise CommandError(f"starting the {state} sync daemon on {daemon.interface} failed: {exc}") from None
             log.info("IPVS sync daemon started: %s on %s, syncid %d", state, daemon.interface, daemon.syncid)
         return {"sync_daemons": [vars(d) for d in self.ipvs.sync_daemons()]}
+
+    # -- operator decisions ----------------------------------------------------------------------------
+    def _dest_of(self, ident: str):
+        """(service key, dest ident) of the planned real server `ident`."""
+        config = self.loaded.config
+        fwd = forwarding(config)
+        for virtual in active_virtuals(config):
+            key = service_key(virtual)
+            for server in active_servers(virtual):
+                if check_id(virtual, server) == ident:
+                    return key, (server.address, dest_port(virtual, key, fwd, virtual.real_port(server)))
+        return None
+
+    def _active_conns(self, idents: list[str]) -> dict[str, int | None]:
+        """Active connections of each server as the kernel counts them now (None = not in the table)."""
+        live = {(e.service.key, d.dest.ident): d.active_conns for e in self.ipvs.table() for d in e.dests}
+        return {ident: live.get(self._dest_of(ident)) for ident in idents}
+
+    def operator_action(self, command: str, args: dict) -> dict:
+        ident = args.get("server")
+        if not isinstance(ident, str) or ident not in self.health.targets:
+            known = ", ".join(sorted(self.health.targets)) or "none"
+            raise CommandError(f"{command}: no active real server {ident!r} in lvs.cf (VIRTUAL/SERVER; known: "
+                               f"{known})")
+        current = self.operator.entries.get(ident)
+        if command == "enable":
+            if not self.operator.enable(ident):
+                raise CommandError(f"enable: {ident} is neither draining nor disabled")
+        elif command == "disable":
+            self.operator.disable(ident, time.time())
+        else:
+            timeout = args.get("timeout", 300)
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 86400:
+                raise CommandError(f"drain: timeout {timeout!r} must be a number of seconds from 1 to 86400")
+            if current is not None and current["state"] == DISABLED:
+                raise CommandError(f"drain: {ident} is already out ({current['reason']}); enable it first")
+            try:
+                active = self._active_conns([ident])[ident] or 0
+            except IPVSError as exc:
+                raise CommandError(f"drain: reading the IPVS table failed: {exc}") from None
+            self.operator.drain(ident, float(timeout), active, time.time())
+        self.wake()
+        return {"server": ident, "admin": self.operator.entries.get(ident)}
+
+    def _check_drains(self) -> None:
+        draining = self.operator.draining()
+        if not draining:
+            return
+        try:
+            counts = self._active_conns(draining)
+        except IPVSError as exc:
+            log.error("reading the IPVS table for draining servers failed: %s", exc)
+            return
+        if any(self.operator.progress(ident, counts[ident], time.time()) for ident in draining):
+            self.wake()

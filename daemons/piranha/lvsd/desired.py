@@ -7,6 +7,8 @@ Rules (Piranha's, with its sorry-server bugs fixed):
 * not checked yet: left as the live table has it (a restarted lvsd does not drop servers it cannot judge yet);
 * the sorry server (weight 1, the virtual port) is present exactly while every active real server has been
   checked and none is up.
+* an operator's decision outranks health: a `draining` server is kept at weight 0 (never added), a
+  `disabled` one is removed; neither counts as up for the sorry server.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def targets(config) -> dict[str, int]:
     return {spec.id: spec.weight for spec in check_specs(config)}
 
 
-def desired_table(config, health: HealthBook) -> Desired:
+def desired_table(config, health: HealthBook, operator: dict[str, str] | None = None) -> Desired:
     fwd = forwarding(config)
     services: dict[ServiceKey, DesiredService] = {}
     for virtual in active_virtuals(config):
@@ -105,7 +107,12 @@ def desired_table(config, health: HealthBook) -> Desired:
             ident = check_id(virtual, server)
             state = health.servers.get(ident)
             dest = Dest(server.address, dest_port(virtual, key, fwd, virtual.real_port(server)), fwd, 0)
-            if state is None or state.up is None:
+            decided = (operator or {}).get(ident)
+            if decided == "draining":
+                quiesce.add(dest.ident)
+            elif decided == "disabled":
+                pass
+            elif state is None or state.up is None:
                 known = False
                 keep.add(dest.ident)
             elif state.up:

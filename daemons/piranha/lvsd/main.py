@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pidfile", metavar="PATH", help="write the daemon's PID here")
     parser.add_argument("--nanny-command", default=default_nanny_command(), metavar="ARGV0",
                         help="the nanny program (default: the one installed beside lvsd)")
+    parser.add_argument("--state-file", metavar="PATH",
+                        help="where operator decisions (drained/disabled servers) are kept across reloads and "
+                             "restarts (default: lvsd-operator.json beside the control socket)")
     parser.add_argument("--ramp-step", type=float, default=20.0, metavar="SECONDS",
                         help="a server back from a failure doubles its weight this often (default 20, as nanny)")
     return parser
@@ -93,8 +96,10 @@ async def _run(args, loaded) -> int:
     from piranha.net.ipvs import IPVSError, KernelIPVS
 
     nanny_argv = (args.nanny_command, "--stream") + (("-v",) if args.verbose else ())
+    state_file = args.state_file or os.path.join(os.path.dirname(os.path.abspath(args.socket)),
+                                                 "lvsd-operator.json")
     options = Options(config_path=args.config, socket_path=args.socket, nanny_argv=nanny_argv,
-                      ramp_step=args.ramp_step, socket_group=args.socket_group)
+                      ramp_step=args.ramp_step, socket_group=args.socket_group, state_file=state_file)
     try:
         ipvs = KernelIPVS()
     except IPVSError as exc:

@@ -34,8 +34,9 @@ def table_json(live: list[LiveService], names: dict) -> list[dict]:
     return services
 
 
-def servers_json(config, health, live: list[LiveService]) -> list[dict]:
-    """Every planned real server: health, last result, latency, configured vs current weight."""
+def servers_json(config, health, live: list[LiveService], operator: dict | None = None) -> list[dict]:
+    """Every planned real server: health, last result, latency, configured vs current weight, and the
+    operator's decision about it (`admin`: None, or draining/disabled with times and reason)."""
     in_table = {(e.service.key, d.dest.ident): d.dest.weight for e in live for d in e.dests}
     fwd = forwarding(config)
     servers = []
@@ -55,5 +56,6 @@ def servers_json(config, health, live: list[LiveService]) -> list[dict]:
                 "configured_weight": server.weight,
                 "current_weight": in_table.get((key, (server.address, port))),
                 "in_ipvs": (key, (server.address, port)) in in_table,
+                "admin": (operator or {}).get(ident),
             })
     return servers
