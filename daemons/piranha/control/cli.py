@@ -1,4 +1,5 @@
-"""piranha-ctl: check an lvs.cf, and talk to the local pulse (status, reload, takeover, release)."""
+"""piranha-ctl: check an lvs.cf, and talk to the local pulse (status, reload, takeover, release, and the
+operator actions on a real server: drain, enable, disable)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,18 @@ def _socket_path(args) -> str:
     return args.socket or os.environ.get("PIRANHA_CONTROL_SOCKET") or DEFAULT_PULSE_SOCKET
 
 
+SERVER_COMMANDS = ("drain", "enable", "disable")
+
+
 def _call(args, command: str) -> int:
     client = ControlClient(_socket_path(args), timeout=args.timeout)
+    request_args = {}
+    if command in SERVER_COMMANDS:
+        request_args["server"] = args.server
+        if command == "drain":
+            request_args["timeout"] = args.drain_timeout
     try:
-        result = client.call(command)
+        result = client.call(command, **request_args)
     except NotRunning as exc:
         print(f"pulse is {exc}", file=sys.stderr)
         return 3
@@ -58,6 +67,16 @@ def _call(args, command: str) -> int:
     elif result:
         print(result if isinstance(result, str) else json.dumps(result, sort_keys=True))
     return 0
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not 1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{value} is outside 1-86400 seconds")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
         ("release", "hand the active role to the partner"),
     ):
         commands.add_parser(name, help=text)
+    for name, text in (
+        ("drain", "weight 0 until the server's active connections end (or --drain-timeout), then out"),
+        ("enable", "let health decide again about a drained or disabled server"),
+        ("disable", "take a real server out now (kept out across reloads until enabled)"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("server", help="the real server as VIRTUAL/SERVER (names from lvs.cf), e.g. web/rs1")
+        if name == "drain":
+            sub.add_argument("--drain-timeout", type=_seconds, default=300, metavar="SECONDS",
+                             help="take it out after this long even with connections left (default 300)")
     return parser
 
 
