@@ -8,6 +8,7 @@ are executed in order before the next event is taken.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from dataclasses import dataclass, replace
@@ -211,6 +212,8 @@ class Pulse:
         self.vips.drop()
         if self._activation and not self._activation.done():
             self._activation.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._activation      # so a half-started lvsd is known below and stopped
         if self.lvsd.pid is not None:
             if self.settings.syncdaemon:
                 await self.lvsd.syncd("backup")
