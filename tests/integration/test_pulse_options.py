@@ -54,3 +54,13 @@ def test_without_nodaemon_pulse_daemonises_and_runs(cluster):
         os.kill(pid, signal.SIGTERM)
     cluster.wait_for(lambda: not pidfile.exists(), 10, "the daemon to exit and remove its PID file")
     assert VIP not in cluster.vips_in("d1")
+
+
+def test_a_second_pulse_on_the_same_address_is_refused(cluster):
+    cluster.start("d1")
+    result = cluster.ns["d1"].run([PULSE, "-c", str(cluster.config_path), "--nodaemon", "--no-lvsd", "--socket",
+                                   str(cluster.tmp / "second.sock"), "--pidfile", str(cluster.tmp / "second.pid")],
+                                  check=False, timeout=30)
+    assert result.returncode == 1
+    assert "cannot create heartbeat socket on 10.213.0.1:539: Address already in use" in result.stdout
+    assert cluster.status("d1")["role"] == "master"                     # the first one is untouched

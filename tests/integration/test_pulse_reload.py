@@ -102,3 +102,17 @@ def test_reload_to_an_address_this_node_does_not_have_is_refused(cluster):
     result = cluster.ctl("d1", "reload")
     assert result.returncode == 1 and "neither primary = 10.213.0.9 nor backup = 10.213.0.2" in result.stderr
     assert cluster.status("d1")["active"] and cluster.ask() == "d1"
+
+
+def test_reload_moves_the_heartbeat_to_a_new_port(cluster):
+    cluster.write_config(serial=2)
+    cluster.config_path.write_text(cluster.config_path.read_text().replace("heartbeat_port = 539",
+                                                                           "heartbeat_port = 1050"))
+    reload_both(cluster)
+    listening = cluster.ns["d2"].run(["ss", "-uln"]).stdout
+    assert "10.213.0.2:1050" in listening and "10.213.0.2:539" not in listening
+    accepted = cluster.status("d2")["heartbeat"]["counters"]["accepted"]
+    time.sleep(1.0)
+    status = cluster.status("d2")
+    assert status["heartbeat"]["port"] == 1050 and status["heartbeat"]["counters"]["accepted"] > accepted
+    assert cluster.active() == {"d1"}

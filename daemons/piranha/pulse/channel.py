@@ -50,8 +50,7 @@ class HeartbeatChannel:
         for own, partner in self.paths:
             sock = socket.socket(socket.AF_INET6 if ":" in own else socket.AF_INET, socket.SOCK_DGRAM)
             try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((own, self.port))
+                sock.bind((own, self.port))     # no SO_REUSEADDR: a second pulse on this address must fail
             except OSError as exc:
                 sock.close()
                 self.close()
@@ -86,3 +85,8 @@ class HeartbeatChannel:
         for transport, _ in self.transports:
             transport.close()
         self.transports.clear()
+
+    async def aclose(self) -> None:
+        """Close and return once the sockets are really closed (so their addresses can be bound again)."""
+        self.close()
+        await asyncio.sleep(0)    # transports close their socket in a call_soon callback: let it run

@@ -58,7 +58,7 @@ async def _replace_channel(pulse, old, new) -> None:
     codec.counters.update(pulse.codec.counters)
     on_state = pulse.channel.on_state
     sent = pulse.channel.sent
-    pulse.channel.close()
+    await pulse.channel.aclose()
     channel = HeartbeatChannel(codec, new.heartbeat_port, pulse._paths(new), on_state)
     try:
         await channel.open()
