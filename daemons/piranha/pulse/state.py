@@ -219,14 +219,16 @@ class Machine:
             self.send_at = now + self.timing.keepalive
         if now >= self.need_at:
             self.need_at = now + self.timing.deadtime
-            if self.partner.last_heard is not None and self.partner.state is not None:
+            just_died = self.partner.state is not None
+            if just_died:
                 actions.append(Log("partner silent for deadtime: declared dead", "warning"))
             self.partner.state = None
             self.takeover_pending = False
             if not self.active:
                 blocked = self.blocked_reason(now)
                 if blocked:
-                    actions.append(Log(f"partner dead but {blocked}: staying inactive", "warning"))
+                    if just_died:    # said once, not at every deadtime while the partner stays silent
+                        actions.append(Log(f"partner dead but {blocked}: staying inactive", "warning"))
                 else:
                     actions += self._activate(f"partner dead: activating {self.service_word}")
         return actions

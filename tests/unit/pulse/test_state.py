@@ -277,3 +277,12 @@ def test_fos_monitor_failure_while_backing_off_restarts_monitors():
     machine.step(Heartbeat(PeerState.RUNNING), 1.0)
     actions = machine.step(MonitorFailed(gateway_ok=True), 2.0)
     assert kinds(actions, RestartMonitors) and not machine.active
+
+
+def test_a_blocked_node_says_once_that_it_stays_inactive_when_the_partner_dies():
+    machine = started(Role.BACKUP)
+    machine.step(Heartbeat(PeerState.RUNNING), 1.0)
+    machine.step(LinkChange(up=False, detail="Primary NIC: link down"), 1.5)
+    first = machine.step(Tick(), 6.0)
+    assert Log("partner dead but local link failure: staying inactive", "warning") in first
+    assert kinds(machine.step(Tick(), 11.0), Log) == []
