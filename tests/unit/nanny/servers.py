@@ -51,11 +51,25 @@ async def udp_server(reply: bytes | None = None, silent: bool = False):
         sock.close()
 
 
+_held: list[socket.socket] = []
+
+
 def closed_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, noted, released)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port on 127.0.0.1 that refuses: TCP stays bound without listening until the test ends (so no other
+    process can take it meanwhile); UDP is bound and released (a bound UDP socket would swallow datagrams)."""
+    sock = socket.socket(socket.AF_INET, kind)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    if kind == socket.SOCK_STREAM:
+        _held.append(sock)
+    else:
+        sock.close()
+    return port
+
+
+def release_held() -> None:
+    while _held:
+        _held.pop().close()
 
 
 @contextmanager

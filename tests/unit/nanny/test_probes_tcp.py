@@ -189,3 +189,21 @@ def test_many_concurrent_connects_share_one_engine_that_closes_when_idle():
 def test_an_ipv6_scope_naming_a_missing_interface_is_refused_when_the_probe_is_made():
     with pytest.raises(ValueError, match="address 'fe80::1%nnbogus0' cannot be used"):
         make_probe(CheckSpec(id="a", address="fe80::1%nnbogus0", port=80))
+
+
+def test_a_cancelled_connect_check_closes_its_socket():
+    from piranha.nanny.probes import connect
+
+    async def go():
+        with full_backlog() as port:
+            loop = asyncio.get_running_loop()
+            task = loop.create_task(check(spec(port, timeout=5)))
+            await asyncio.sleep(0.05)
+            engine = connect._engines[loop]
+            (sock, *_), = engine.inflight.values()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return engine.inflight, sock
+    inflight, sock = run(go())
+    assert inflight == {} and sock.fileno() == -1

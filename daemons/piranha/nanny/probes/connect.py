@@ -63,8 +63,11 @@ class ConnectEngine:
         self._sweeper = loop.call_later(SWEEP, self._sweep)
 
     def start(self, family: int, addr: tuple, where: str, timeout: float,
-              on_result: Callable[[Result], None]) -> None:
-        """Begin one connect check; on_result gets its Result later (never synchronously)."""
+              on_result: Callable[[Result], None]) -> object | None:
+        """Begin one connect check; on_result gets its Result later (never synchronously).
+
+        Returns a token for abandon() while the check is in flight (None if it ended at once).
+        """
         start = monotonic()
         sock = _socket.socket(family, _STREAM)
         sock.setsockopt(_SOL_SOCKET, _SO_LINGER, _LINGER_RESET)
@@ -74,7 +77,7 @@ class ConnectEngine:
             result = Result(True, _CONNECTED, monotonic() - start) if err == 0 else \
                 Result(False, f"CONNECT to {where} failed: {os.strerror(err)}", monotonic() - start)
             self.loop.call_soon(on_result, result)
-            return
+            return None
         fd = sock.fileno()
         self.epoll.register(fd, select.EPOLLOUT)
         self.inflight[fd] = (sock, start, where, on_result)
@@ -82,6 +85,17 @@ class ConnectEngine:
         if queue is None:
             queue = self.expiry[timeout] = deque()
         queue.append((start + timeout, fd, sock))
+        return sock
+
+    def abandon(self, token: object | None) -> None:
+        """Stop a check that nobody waits for any more: close its socket, never call its callback."""
+        if token is None:
+            return
+        fd = token.fileno()
+        entry = self.inflight.get(fd)
+        if entry is not None and entry[0] is token:
+            del self.inflight[fd]
+            token.close()
 
     def _ready(self) -> None:
         """Finish every check whose connect has completed (all of them, not one epoll batch)."""

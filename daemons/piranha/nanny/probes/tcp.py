@@ -41,8 +41,14 @@ class TcpProbe:
         loop = asyncio.get_running_loop()
         if self.plain:
             done = loop.create_future()
-            self.start(lambda result: done.done() or done.set_result(result))
-            return await done
+            engine = ConnectEngine.for_loop(loop)
+            token = engine.start(self.family, self.addr, self.where, self.timeout,
+                                 lambda result: done.done() or done.set_result(result))
+            try:
+                return await done
+            except asyncio.CancelledError:
+                engine.abandon(token)       # a cancelled check must not leave its socket behind
+                raise
         start = loop.time()
         deadline = start + self.timeout
         sock = socket.socket(self.family, _STREAM)
