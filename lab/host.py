@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 import urllib.request
@@ -22,7 +23,8 @@ from lab import AGENT_PORT, CONSOLE_PORT, DIRECTORS, HOST_NAMESPACE, TAP_UML_ADD
 from lab.paths import LabPaths
 from lab.prepare import prepare_state, console_init
 from lab.tcp_control import AgentClient, AgentError
-from lab.uml import UmlBoot, alive, ensure_host_namespace, remove_host_namespace, stop_pid, start_forwarder
+from lab.uml import UmlBoot, alive, ensure_host_namespace, kill_uml, remove_host_namespace, start_forwarder, \
+    stop_pid, wait_gone
 
 DEFAULT_PORT = 8636
 START_TIMEOUT = 300
@@ -62,7 +64,9 @@ def start(paths: LabPaths, port: int, timeout: float, max_seconds: int) -> int:
              "started": time.time()}
     try:
         ensure_host_namespace()
-        state["uml_pid"] = UmlBoot(paths, max_seconds).start()
+        boot = UmlBoot(paths, max_seconds)
+        state["umid"] = boot.umid
+        state["uml_pid"] = boot.start()
         paths.state_file.write_text(json.dumps(state))
         state["forwarder_pid"] = start_forwarder(paths, port, f"{DIRECTORS['dir1'][0]}:{CONSOLE_PORT}")
         paths.state_file.write_text(json.dumps(state))
@@ -120,9 +124,11 @@ def stop(paths: LabPaths, quiet: bool = False) -> int:
         try:
             agent().call("halt")
             say(quiet, "==> asked the lab agent to stop the cluster")
+            wait_gone(uml_pid, "linux", STOP_TIMEOUT)
         except AgentError as exc:
             say(quiet, f"==> the lab agent did not answer ({exc}); killing User-Mode Linux")
-        stop_pid(uml_pid, "linux", STOP_TIMEOUT)
+    if state.get("umid"):
+        kill_uml(uml_pid, state["umid"])
     stop_pid(forwarder_pid, "lab.forwarder", 10)
     remove_host_namespace()
     shutil.rmtree(paths.uml_dir, ignore_errors=True)
@@ -184,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=START_TIMEOUT, help="seconds start waits for the cluster")
     parser.add_argument("--max-hours", type=float, default=4.0, help="the lab stops on its own after this long")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `lab status | head` ends quietly
     if os.geteuid() != 0:
         print("lab: needs root (network namespaces, a TAP device, UML's hostfs root)", file=sys.stderr)
         return 1

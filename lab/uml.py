@@ -111,25 +111,58 @@ def alive(pid: int | None, marker: str) -> bool:
         return False
 
 
+def wait_gone(pid: int | None, marker: str, timeout: float) -> bool:
+    """Wait up to `timeout` s for the process to end; True when it did."""
+    deadline = time.monotonic() + timeout
+    while alive(pid, marker):
+        if time.monotonic() > deadline:
+            return False
+        _reap(pid)
+        time.sleep(0.2)
+    return True
+
+
 def stop_pid(pid: int | None, marker: str, grace: float) -> None:
-    """Wait up to `grace` s for the process to end by itself (after SIGTERM), then kill its process group."""
+    """SIGTERM, then SIGKILL to its process group after `grace` seconds."""
     if not alive(pid, marker):
         return
-    if marker != "linux":
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and alive(pid, marker):
-        time.sleep(0.2)
-        _reap(pid)
+    os.kill(pid, signal.SIGTERM)
+    if not wait_gone(pid, marker, grace):
+        os.killpg(pid, signal.SIGKILL)
+        wait_gone(pid, marker, 10)
+
+
+def kill_uml(pid: int | None, umid: str) -> None:
+    """End whatever is left of this UML run: its process group, then every host process of its umid.
+
+    Everything inside UML (namespaces, daemons, sockets) lives in the UML kernel and ends with it.
+    """
+    marker = f"umid={umid}"
     if alive(pid, marker):
         os.killpg(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and alive(pid, marker):
-            time.sleep(0.2)
-            _reap(pid)
+    deadline = time.monotonic() + 20
+    while (left := _pids_with(marker)) and time.monotonic() < deadline:
+        for other in left:
+            try:
+                os.kill(other, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _reap(other)
+        time.sleep(0.2)
+    _reap(pid or 0)
+
+
+def _pids_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and alive(int(entry), marker):
+            found.append(int(entry))
+    return found
 
 
 def _reap(pid: int) -> None:
+    if not pid:
+        return
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
