@@ -77,7 +77,6 @@ def error(code: int, message: str):
     return response
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     if isinstance(exc, CSRFError):
         return error(400, f"the security token is missing or invalid ({exc.description}): send "
@@ -86,6 +85,13 @@ def _http_error(exc: HTTPException):
                      "page)", 403: "your role does not allow this", 404: "no such API resource",
                 405: "this API resource does not accept that method"}
     return error(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+
+
+# By code as well as by class: the console's page handlers are registered by code, and Flask prefers a
+# handler for the code over one for the class.
+bp.register_error_handler(HTTPException, _http_error)
+for _code in (400, 401, 403, 404, 405, 409, 413):
+    bp.register_error_handler(_code, _http_error)
 
 
 from piranha_web.api import routes  # noqa: E402,F401

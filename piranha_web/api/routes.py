@@ -109,3 +109,9 @@ def action(name: str):
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
+
+
+@bp.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(unknown: str):
+    """Any other /api/v1 address: a JSON 404 naming what exists (not the console's HTML page)."""
+    return error(404, f"no API resource /api/v1/{unknown}; see /api/v1/openapi.json")

@@ -129,7 +129,7 @@ def index():
     doc = service.current_status(with_history=False)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Snapshot(_directors(doc) + _services(doc) + _apply_and_sync()))
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 @bp.errorhandler(401)
