@@ -116,8 +116,10 @@ class Lvsd(Child):
         return await asyncio.to_thread(self._call, command, timeout, **args)
 
     async def start_lvsd(self, config_path: str, verbose: bool) -> bool:
+        """Start lvsd and wait until it answers; every failure is reported once through on_failure."""
         argv = (self.command, "-c", config_path, "--nodaemon", "--socket", self.socket_path)
         if not await self.start(argv + (("-v",) if verbose else ())):
+            self.on_failure(self.error)
             return False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.READY_TIMEOUT
@@ -127,11 +129,12 @@ class Lvsd(Child):
                 return True
             except ControlError:
                 await asyncio.sleep(0.1)
-        if self.pid is not None:
-            self.error = f"lvsd did not answer on {self.socket_path} within {self.READY_TIMEOUT:g} s"
-            log.error("%s", self.error)
+        if self.pid is not None:       # alive but silent (a death is reported by the watcher)
+            error = f"lvsd did not answer on {self.socket_path} within {self.READY_TIMEOUT:g} s"
+            log.error("%s", error)
             await self.stop()
-            self.state = "failed"
+            self.state, self.error = "failed", error
+            self.on_failure(error)
         return False
 
     async def syncd(self, state: str) -> None:

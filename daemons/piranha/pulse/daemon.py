@@ -196,8 +196,7 @@ class Pulse:
 
     async def _start_lvsd(self) -> None:
         if not await self.lvsd.start_lvsd(self.settings.path, self.options.verbose):
-            self.events.put_nowait(ChildFailed(self.lvsd.error or "lvsd did not start"))
-            return
+            return      # reported through _child_failed
         if self.settings.syncdaemon:
             await self.lvsd.syncd("master")
 
