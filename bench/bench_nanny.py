@@ -12,7 +12,7 @@ subprocess exactly as lvsd runs it: a plan on stdin, events on stdout. Printed:
 
 Everything stays on loopback; the whole run is bounded (about 40 s, hard limit 110 s).
 
-    .venv/bin/python bench/bench_nanny.py [--servers 10000] [--window 15] [--nice -5]
+    .venv/bin/python bench/bench_nanny.py [--servers 10000] [--window 15] [--nice -5] [--http]
     NN_PROFILE=/tmp/nn.prof .venv/bin/python bench/bench_nanny.py     # nanny under cProfile
 """
 
@@ -34,6 +34,9 @@ import time
 KEEPALIVED_US = (36.0, 58.0)     # keepalived's CPU per TCP check, microseconds
 GOAL_CORE = 0.6
 HARD_LIMIT = 110.0
+HTTP_SEND = "GET / HTTP/1.0\\r\\n\\r\\n"          # as written in lvs.cf (nanny interprets the escapes)
+HTTP_EXPECT = "HTTP/1.0 200"
+HTTP_REPLY = b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"
 
 
 def listeners(count: int, per_address: int = 100) -> list[tuple[str, socket.socket]]:
@@ -56,8 +59,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Bench:
-    def __init__(self, servers: int, interval: float, timeout: float):
+    def __init__(self, servers: int, interval: float, timeout: float, http: bool = False):
         self.started = time.monotonic()
+        self.http = http
+        self.conns: dict[int, socket.socket] = {}     # --http: accepted, waiting for the request
         self.interval, self.timeout = interval, timeout
         self.servers = listeners(servers)
         self.by_fd = {sock.fileno(): sock for _, sock in self.servers}
@@ -81,8 +86,9 @@ class Bench:
         self.poll.register(self.nanny.stdout.fileno(), select.EPOLLIN)
 
     def plan(self) -> None:
+        probe = {"send": HTTP_SEND, "expect": HTTP_EXPECT} if self.http else {}
         checks = [{"id": id, "address": sock.getsockname()[0], "port": sock.getsockname()[1],
-                   "interval": self.interval, "timeout": self.timeout} for id, sock in self.servers]
+                   "interval": self.interval, "timeout": self.timeout, **probe} for id, sock in self.servers]
         self.nanny.stdin.write(json.dumps({"op": "plan", "checks": checks}).encode() + b"\n")
         self.nanny.stdin.flush()
         self.planned_at = time.monotonic()
@@ -99,14 +105,32 @@ class Bench:
                 if fd == out_fd:
                     self._read_events()
                     continue
+                conn = self.conns.pop(fd, None)
+                if conn is not None:                  # --http: the request has arrived, answer it
+                    self._answer(conn)
+                    continue
                 sock = self.by_fd[fd]
                 while True:
                     try:
                         conn, _ = sock.accept()
                     except (BlockingIOError, ConnectionAbortedError):
                         break
-                    conn.close()
                     self.accepts += 1
+                    if self.http:
+                        conn.setblocking(False)
+                        self.conns[conn.fileno()] = conn
+                        self.poll.register(conn.fileno(), select.EPOLLIN)
+                    else:
+                        conn.close()
+
+    def _answer(self, conn: socket.socket) -> None:
+        self.poll.unregister(conn.fileno())
+        try:
+            if conn.recv(1024):
+                conn.send(HTTP_REPLY)
+        except OSError:
+            pass
+        conn.close()
 
     def _read_events(self) -> None:
         try:
@@ -158,7 +182,7 @@ class Bench:
             self.nanny.returncode = -9
         self.nanny.stdout.close()
         self.poll.close()
-        for _, sock in self.servers:
+        for sock in [*(s for _, s in self.servers), *self.conns.values()]:
             sock.close()
         return usage
 
@@ -174,6 +198,8 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=15.0, help="steady-state measurement, seconds")
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--timeout", type=float, default=1.0)
+    parser.add_argument("--http", action="store_true",
+                        help="send/expect checks (GET / → HTTP/1.0 200) instead of plain connects")
     parser.add_argument("--nice", type=int, default=0,
                         help="run nanny at this nice value (e.g. -5 on a machine busy with other work; "
                              "keepalived's checker_priority does the same for its checker)")
@@ -186,14 +212,16 @@ def main() -> int:
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start; "
           f"nanny at nice {args.nice}")
-    bench = Bench(args.servers, args.interval, args.timeout)
+    bench = Bench(args.servers, args.interval, args.timeout, args.http)
     if args.nice:
         os.setpriority(os.PRIO_PROCESS, bench.nanny.pid, args.nice)
     try:
         t0 = time.monotonic()
         bench.plan()
         took = bench.wait_until(lambda: len(bench.up) == args.servers, 20)
-        print(f"servers: {args.servers} listeners; interval {args.interval:g} s, timeout {args.timeout:g} s")
+        kind = f"send {HTTP_SEND!r} / expect {HTTP_EXPECT!r}" if args.http else "TCP connect"
+        print(f"servers: {args.servers} listeners; {kind} checks; interval {args.interval:g} s, "
+              f"timeout {args.timeout:g} s")
         print(f"all up after {time.monotonic() - t0:.2f} s ({len(bench.up)} up, warm-up {took:.2f} s)")
         bench.pump(2.0)                                   # let the staggered schedule settle
 
@@ -209,7 +237,7 @@ def main() -> int:
               f"{rate / (args.servers / args.interval):.1%})")
         print(f"CPU: {cpu * 1000 / checks * 1000:.1f} ms per 1,000 checks = {per_check_us:.1f} µs per check; "
               f"{core:.3f} of one core (goal < {GOAL_CORE}: {core / GOAL_CORE:.2f} of the budget)")
-        print(f"vs keepalived's {KEEPALIVED_US[0]:g}-{KEEPALIVED_US[1]:g} µs per check: "
+        print(f"vs keepalived's {KEEPALIVED_US[0]:g}-{KEEPALIVED_US[1]:g} µs per TCP check: "
               f"{per_check_us / KEEPALIVED_US[0]:.2f}x-{per_check_us / KEEPALIVED_US[1]:.2f}x")
         false_downs = len(bench.down_at)
 

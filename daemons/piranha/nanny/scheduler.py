@@ -77,7 +77,7 @@ class Group:
         self.task: asyncio.Task | None = None      # a check running as a Task (all but plain connects)
         self.removed = False
         self.busy = False                            # a check is in flight
-        self.fast = getattr(probe, "plain", False)   # plain TCP connect: started by callback, no Task
+        self.fast = callable(getattr(probe, "start", None))  # TCP: started by callback, no Task
         self.on_result: Callable[[Result], None] | None = None
 
 

@@ -200,7 +200,8 @@ def test_a_cancelled_connect_check_closes_its_socket():
             task = loop.create_task(check(spec(port, timeout=5)))
             await asyncio.sleep(0.05)
             engine = connect._engines[loop]
-            (sock, *_), = engine.inflight.values()
+            (in_flight,) = engine.inflight.values()
+            sock = in_flight.sock
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

@@ -90,6 +90,19 @@ def _compile(pattern: str) -> re.Pattern[bytes]:
         raise ValueError(f"expect {pattern!r} is not a valid regular expression: {err}") from None
 
 
+def judge_reply(expect: Expect, reply: bytes, timed_out: bool, where: str, latency: float) -> Result:
+    """The verdict on a TCP/UDP reply, with Piranha's messages where it had them."""
+    if expect.matches(reply):
+        return Result(True, f"reply {show(reply, 30)} matched", latency)
+    if timed_out and not reply:
+        return Result(False, f"READ to {where} timed out", latency)
+    if not reply:
+        return Result(False, f"READ to {where}: connection closed without a reply", latency)
+    if not expect.any and expect.pattern is None and len(reply) < len(expect.prefix):
+        return Result(False, f"READ to {where} was too short: {show(reply)}", latency)
+    return Result(False, f"reply {show(reply)} does not match {expect.text!r}", latency)
+
+
 def show(data: bytes, limit: int = 60) -> str:
     """A reply as it may appear in a log line: printable, quoted and short."""
     text = repr(data[:limit])[1:]

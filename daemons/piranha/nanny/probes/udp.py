@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from piranha.nanny.probes.base import READ_LIMIT, Expect, Result, endpoint, show, sockaddr, unescape, wait_fd
+from piranha.nanny.probes.base import (
+    READ_LIMIT, Expect, Result, endpoint, judge_reply, show, sockaddr, unescape, wait_fd,
+)
 from piranha.nanny.spec import CheckSpec
 
 _DGRAM = socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
@@ -47,6 +49,4 @@ class UdpProbe:
         latency = loop.time() - start
         if self.expect is None:
             return Result(True, f"reply {show(reply, 30)}", latency)
-        if self.expect.matches(reply):
-            return Result(True, f"reply {show(reply, 30)} matched", latency)
-        return Result(False, f"reply {show(reply)} does not match {self.expect.text!r}", latency)
+        return judge_reply(self.expect, reply, False, self.where, latency)
