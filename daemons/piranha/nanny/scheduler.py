@@ -74,7 +74,7 @@ class Group:
         self.members: list[Member] = []
         self.due = 0.0          # when the next check starts (loop time)
         self.nominal = 0.0      # the steady schedule the group keeps after its first check
-        self.task: asyncio.Task | None = None      # a check running as a Task (all but plain connects)
+        self.task: asyncio.Task | None = None      # a check running as a Task (UDP, send_program)
         self.removed = False
         self.busy = False                            # a check is in flight
         self.fast = callable(getattr(probe, "start", None))  # TCP: started by callback, no Task

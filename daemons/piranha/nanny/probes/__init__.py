@@ -5,14 +5,15 @@
     >>> result = await check(CheckSpec(id="web/rs1", address="10.0.0.5", port=80, timeout=2,
     ...                                send="GET / HTTP/1.0\\r\\n\\r\\n", expect="HTTP"))   # doctest: +SKIP
     >>> result.up, result.message, result.latency                                           # doctest: +SKIP
-    (True, "reply b'HTTP/1.1 200 OK\\r\\n...' matched", 0.0012)
+    (True, "reply 'HTTP/1.1 200 OK\\r\\nServer: ngi'… matched", 0.0012)
 
 A probe never changes any state and never raises for a failing server: every outcome is a ``Result``
 (``up``/``ok``, ``message`` in Piranha's wording where it had one, ``latency`` in seconds). Invalid specs
 (an unsplittable send_program, a bad regex) raise ValueError when the probe is made.
 
 Kinds: ``send_program`` set → ProgramProbe; protocol ``udp`` → UdpProbe; otherwise TcpProbe (connect, then
-send/expect if given). Each bounds itself by ``spec.timeout``.
+send/expect if given). Each bounds itself by ``spec.timeout``. TcpProbe also offers ``start(on_result)``,
+which the scheduler uses to run thousands of checks without a Task each (probes/connect.py).
 """
 
 from __future__ import annotations
