@@ -155,6 +155,7 @@ class Machine:
     child_hold_until: float = 0.0
     child_failures: int = 0
     network_fault: bool = False
+    monitors_parked: bool = False
     takeover_pending: bool = False
     release_hold_until: float = 0.0
     partner: Partner = field(default_factory=Partner)
@@ -189,12 +190,12 @@ class Machine:
 
     def _activate(self, reason: str) -> list:
         self.active = True
-        self.network_fault = False
+        self.network_fault = self.monitors_parked = False
         return [Activate(reason), *self._heartbeat_now()]
 
     def _deactivate(self, reason: str) -> list:
         self.active = False
-        self.takeover_pending = False
+        self.takeover_pending = self.monitors_parked = False     # deactivation starts fresh monitors
         return [Deactivate(reason), *self._heartbeat_now()]
 
     def _heartbeat_now(self) -> list:
@@ -242,6 +243,9 @@ class Machine:
         if self.network_fault and not self.active:
             self.network_fault = False
             actions.append(RestartMonitors("heartbeat received after a local network fault: restarting monitors"))
+        elif self.monitors_parked and not self.active and event.state is PeerState.RUNNING:
+            self.monitors_parked = False
+            actions.append(RestartMonitors("partner serving: restarting monitors"))
         if event.state is PeerState.STOPME:
             if self.takeover_pending and self.role is Role.MASTER:
                 return actions  # both asked at once: the master keeps it
@@ -304,8 +308,10 @@ class Machine:
         if self.active:
             return []
         if self.partner.state is not PeerState.RUNNING:
-            # The partner is not serving (stopped, dead, or yielding): the heartbeat rules decide, not the monitor.
-            return [RestartMonitors("partner not active: restarting monitors")]
+            # The partner is not serving (stopped, dead, or yielding): the heartbeat rules decide, not the
+            # monitor, which is parked until the partner says it serves again (no restart loop meanwhile).
+            self.monitors_parked = True
+            return [Log("partner not active: monitors parked until it serves")]
         if not event.gateway_ok:
             self.network_fault = True
             return [Log("I SEEM TO HAVE A NETWORK FAULT!", "error")]

@@ -261,14 +261,17 @@ def test_active_node_reannounces_when_a_dead_or_active_partner_stands_down(befor
 
 
 @pytest.mark.parametrize("partner", [None, PeerState.STOPPED, PeerState.STOPME])
-def test_fos_monitor_failure_of_a_partner_that_is_not_serving_only_restarts_monitors(partner):
+def test_fos_monitor_failure_of_a_partner_that_is_not_serving_parks_monitors_until_it_serves(partner):
     machine = started(Role.BACKUP, fos=True)
     if partner is not None:
         machine.step(Heartbeat(partner), 1.0)
         machine.active = False
     assert machine.step(MonitorFailed(gateway_ok=True), 2.0) == [
-        RestartMonitors("partner not active: restarting monitors")]
+        Log("partner not active: monitors parked until it serves")]
     assert not machine.active
+    assert kinds(machine.step(Heartbeat(PeerState.STOPME), 2.5), RestartMonitors) == []
+    assert machine.step(Heartbeat(PeerState.RUNNING), 3.0) == [RestartMonitors("partner serving: restarting monitors")]
+    assert machine.step(Heartbeat(PeerState.RUNNING), 3.2) == []
 
 
 def test_fos_monitor_failure_while_backing_off_restarts_monitors():
