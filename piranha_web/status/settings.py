@@ -2,12 +2,14 @@
 
 | setting | meaning | default |
 |---|---|---|
-| PIRANHA_REMOTE_CTL | piranha-ctl on the partner director, as words (e.g. `piranha-ctl --socket PATH`) | piranha-ctl |
+| PIRANHA_REMOTE_CTL | piranha-ctl on the partner director, as words (e.g. `piranha-ctl --socket PATH`) | see below |
 | PIRANHA_STATUS_CACHE_SECONDS | how long one answer of the partner (over ssh) is reused | 5 |
 | PIRANHA_CONTROL_TIMEOUT | seconds to wait for the local pulse's answer | 5 |
 
 The ssh destination, key and known_hosts are Apply's (piranha_web.apply.settings): one set of settings
-reaches the backup for both.
+reaches the backup for both. Without PIRANHA_REMOTE_CTL, the piranha-ctl of Apply's PIRANHA_REMOTE_RELOAD is
+used when that command is `piranha-ctl [OPTIONS] reload` (so a non-default socket is set once), else
+plain `piranha-ctl`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ def _seconds(config: Mapping, name: str, default: float, minimum: float) -> floa
     return value
 
 
+def _ctl_of_reload(config: Mapping) -> str:
+    """`piranha-ctl --socket X` from a remote reload command `piranha-ctl --socket X reload`."""
+    words = shlex.split(str(_get(config, "PIRANHA_REMOTE_RELOAD", "")))
+    if len(words) >= 2 and words[-1] == "reload" and os.path.basename(words[0]) == "piranha-ctl":
+        return shlex.join(words[:-1])
+    return DEFAULT_REMOTE_CTL
+
+
 @dataclass(frozen=True)
 class StatusSettings:
     remote_ctl: tuple[str, ...]
@@ -48,7 +58,7 @@ class StatusSettings:
 
     @classmethod
     def from_mapping(cls, config: Mapping) -> "StatusSettings":
-        words = tuple(shlex.split(str(_get(config, "PIRANHA_REMOTE_CTL", DEFAULT_REMOTE_CTL))))
+        words = tuple(shlex.split(str(_get(config, "PIRANHA_REMOTE_CTL", _ctl_of_reload(config)))))
         if not words:
             raise SettingsError("PIRANHA_REMOTE_CTL is empty")
         return cls(remote_ctl=words,
