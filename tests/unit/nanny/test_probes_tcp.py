@@ -208,3 +208,22 @@ def test_a_cancelled_connect_check_closes_its_socket():
             return engine.inflight, sock
     inflight, sock = run(go())
     assert inflight == {} and sock.fileno() == -1
+
+
+def test_a_reset_while_waiting_for_the_reply_is_down_with_the_reason():
+    import socket
+    import struct
+
+    async def go():
+        async def handle(reader, writer):
+            await reader.read(100)
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()                   # RST instead of a reply
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            return port, await check(spec(port, send="GET", expect="HTTP"))
+    port, result = run(go())
+    assert not result.up
+    assert result.message == f"I/O with 127.0.0.1:{port} failed: Connection reset by peer"
