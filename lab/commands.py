@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 
@@ -38,6 +39,9 @@ class Commands:
         if method is None:
             known = ", ".join(sorted(n[3:] for n in dir(self) if n.startswith("do_")) + ["halt"])
             raise CommandError(f"unknown command {command!r}; the lab agent answers {known}")
+        unknown = set(args) - set(inspect.signature(method).parameters)
+        if unknown:
+            raise CommandError(f"{command}: unknown argument(s) {', '.join(sorted(unknown))}")
         return await asyncio.to_thread(method, **args)
 
     # -- reads -----------------------------------------------------------------------------------
@@ -75,7 +79,10 @@ class Commands:
         if service is None:
             raise CommandError(f"no real server {server!r}; the lab has {', '.join(self.cluster.services)}")
         _check_action("service", action)
-        service.start() if action == "start" else service.stop()
+        if action == "start":
+            service.start()
+        else:
+            service.stop()
         log.info("lab control: %s service of %s", action, server)
         return service.describe()
 

@@ -7,7 +7,9 @@ lab agent); what the client sees comes from the lab's traffic record. Screenshot
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -39,8 +41,11 @@ def lab():
 
     A failed start cleans up after itself; a lab somebody else started is never stopped here.
     """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     started = subprocess.run([str(REPO / "scripts" / "lab"), "start"], cwd=REPO, capture_output=True, text=True,
-                             timeout=400)
+                             timeout=400, env={**os.environ, "PIRANHA_LAB_PORT": str(port)})
     if started.returncode != 0:
         pytest.fail(f"lab start failed:\n{started.stdout}\n{started.stderr}")
     try:
@@ -134,15 +139,13 @@ def test_1_login_shows_primary_active_backup_standby_three_servers_and_rising_co
     console.get_by_label("Password").fill(lab["password"])
     console.get_by_role("button", name="Log in").click()
     console.wait_for_url("**/control")
-    shot(console, "1-control")
-    console.goto(f"{lab['url']}/lab/")
     expect(console.locator("#lab-controls h2")).to_contain_text("LAB ONLY")
     expect(console.locator('tr[data-lab-director="dir1"] .lab-role')).to_have_text("active")
     expect(console.locator('tr[data-lab-director="dir2"] .lab-role')).to_have_text("standby")
     for name in ("rs1", "rs2", "rs3"):
         expect(console.locator(f'tr[data-lab-service="{name}"] .lab-health')).to_have_text("up")
     first = {n: int(console.locator(f'tr[data-lab-service="{n}"] .lab-answers').inner_text()) for n in ("rs1", "rs2")}
-    shot(console, "1-lab")
+    shot(console, "1-control")
 
     status = agent.call("status")
     assert active_director(status)[0] == "dir1"
@@ -157,6 +160,7 @@ def test_1_login_shows_primary_active_backup_standby_three_servers_and_rising_co
     console.reload()
     later = {n: int(console.locator(f'tr[data-lab-service="{n}"] .lab-answers').inner_text()) for n in ("rs1", "rs2")}
     assert all(later[n] > first[n] for n in first), f"answer counters on the page do not rise: {first} -> {later}"
+    shot(console, "1-control-later")
 
 
 def test_2_add_a_real_server_and_apply_to_both_directors(lab, console, agent):
