@@ -27,15 +27,18 @@ PULSE = str(VENV_BIN / "pulse")
 PORT = 8080
 NET = "10.213.0"
 VIP = f"{NET}.100"
+NET6 = "fd00:213::"
+VIP6 = f"{NET6}100"
 CLIENT = f"{NET}.10"
 DIRECTORS = {"d1": f"{NET}.1", "d2": f"{NET}.2"}
 
-# Answers every connection with the director's name; bound to 0.0.0.0 so it answers on the VIP too.
+# Answers every connection with the director's name; bound to every address so it answers on the VIPs too.
 NAME_SERVER = """
 import socket, sys
 name = sys.argv[1].encode()
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[2]))); s.listen(64)
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)          # IPv4 and IPv6 on one socket
+s.bind(("::", int(sys.argv[2]))); s.listen(64)
 while True:
     c, _ = s.accept()
     try: c.sendall(name + b"\\n")
@@ -100,11 +103,10 @@ monitor_links = {monitor_links}
 VIRTUAL = """virtual {name} {{
     active = {active}
     address = {address} eth0:{label}
-    vip_nmask = 255.255.255.0
-    port = {port}
+{nmask}    port = {port}
     protocol = tcp
     server self {{
-        address = {NET}.1
+        address = {real}
         active = 1
         weight = 1
     }}
@@ -117,7 +119,9 @@ def render_config(keepalive=0.2, deadtime=0.6, virtuals=None, serial=1, monitor_
     if service == "fos":
         virtuals = []
     virtuals = virtuals if virtuals is not None else [("web", VIP, 1)]
-    text = "".join(VIRTUAL.format(name=name, active=active, address=address, label=n + 1, port=PORT, NET=NET)
+    text = "".join(VIRTUAL.format(name=name, active=active, address=address, label=n + 1, port=PORT,
+                                  nmask="" if ":" in address else "    vip_nmask = 255.255.255.0\n",
+                                  real=f"{NET6}1" if ":" in address else f"{NET}.1")
                    for n, (name, address, active) in enumerate(virtuals))
     return CONFIG.format(serial=serial, NET=NET, keepalive=keepalive, deadtime=deadtime, service=service,
                          monitor_links=monitor_links, extra_global=extra_global, virtuals=text + failover)
@@ -138,6 +142,8 @@ class Cluster:
                           in zip(self.ns.items(), DIRECTORS.values())}
             self.client = self.lab.netns("client")
             self.lab.plug(self.switch, self.client, f"{CLIENT}/24")
+            for ns, address in ((self.ns["d1"], NET6 + "1"), (self.ns["d2"], NET6 + "2"), (self.client, NET6 + "10")):
+                ns.run(["ip", "-6", "addr", "add", f"{address}/64", "dev", "eth0", "nodad"])
             for name, ns in self.ns.items():
                 if services:
                     ns.popen([sys.executable, "-c", NAME_SERVER, name, str(PORT)])

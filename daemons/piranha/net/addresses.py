@@ -20,6 +20,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 IFA_F_SECONDARY = 0x01
+IFA_F_NODAD = 0x02
 _EEXIST, _EADDRNOTAVAIL, _ENODEV = 17, 99, 19
 
 
@@ -152,9 +153,14 @@ class Addresses:
 
     def add(self, vip: Vip) -> bool:
         """Add the VIP; False when it was already there."""
-        extra = {"label": vip.label} if vip.label else {}
-        if vip.broadcast:
-            extra["broadcast"] = vip.broadcast
+        if vip.version == 4:
+            extra = {"label": vip.label} if vip.label else {}
+            if vip.broadcast:
+                extra["broadcast"] = vip.broadcast
+        else:
+            # IPv6 has no labels; no duplicate detection either: the VIP is ours at once (it moves, it is not
+            # duplicated), so it can be announced from itself right away.
+            extra = {"flags": IFA_F_NODAD}
         try:
             self.netlink("addr", "add", index=self.index(vip.base_device), address=vip.address,
                           prefixlen=vip.prefixlen, **extra)

@@ -1,15 +1,19 @@
-"""Gratuitous ARP on a raw AF_PACKET socket: what tells clients and switches that a VIP has moved.
+"""Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6): what tells clients and switches
+that a VIP has moved.
 
 The frame is the one Piranha's fixed send_arp built (PIRANHA-REFERENCE §3.4, #245788): an ARP request
 (opcode 1) whose sender and target IP are both the VIP, sender MAC = target MAC = Ethernet source = our MAC,
 sent to the broadcast address, padded to the 60-byte Ethernet minimum.
 
     send_gratuitous_arp("eth0", "10.213.0.100", "02:00:00:00:00:01")
+    send_unsolicited_na("eth0", "fd00::100", "02:00:00:00:00:01")
+
+The IPv6 announcement is RFC 4861 §7.2.6's: a neighbour advertisement with the Override flag and our MAC as
+target link-layer address, to all-nodes (ff02::1) with hop limit 255, from the VIP itself.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
 import struct
@@ -58,12 +62,28 @@ def send_gratuitous_arp(device: str, ip: str, mac: str, dst_mac: str = BROADCAST
     send_frame(device, arp_frame(ip, mac, dst_mac))
 
 
-async def announce(device: str, ip: str, mac: str, repeats: int = 5, interval: float = 1.0) -> int:
-    """Send `repeats` gratuitous ARPs, the first at once; returns how many went out."""
-    sent = 0
-    for n in range(repeats):
-        if n:
-            await asyncio.sleep(interval)
+ALL_NODES = "ff02::1"
+_NA_OVERRIDE = 0x20000000
+
+
+def na_message(ip: str, mac: str) -> bytes:
+    """ICMPv6 neighbour advertisement (checksum left 0: the kernel fills it on an ICMPv6 raw socket)."""
+    target = ipaddress.IPv6Address(ip).packed
+    return struct.pack("!BBHI", 136, 0, 0, _NA_OVERRIDE) + target + struct.pack("!BB", 2, 1) + parse_mac(mac)
+
+
+def send_unsolicited_na(device: str, ip: str, mac: str) -> None:
+    index = socket.if_nametoindex(device)
+    with socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6) as sock:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+        sock.bind((ip, 0, 0, index))
+        sock.sendto(na_message(ip, mac), (ALL_NODES, 0, 0, index))
+
+
+def announce_once(device: str, ip: str, mac: str) -> None:
+    """One announcement of `ip` at `mac`: a gratuitous ARP for IPv4, an unsolicited NA for IPv6."""
+    if ipaddress.ip_address(ip).version == 6:
+        send_unsolicited_na(device, ip, mac)
+    else:
         send_gratuitous_arp(device, ip, mac)
-        sent += 1
-    return sent

@@ -1,4 +1,4 @@
-"""The VIPs this node holds while active, and the gratuitous ARPs that announce them.
+"""The VIPs this node holds while active, and the gratuitous ARPs (IPv6: neighbour advertisements) announcing them.
 
 Only pulse adds or removes VIPs. The first ARP for each VIP goes out at once (clients flip to us without
 waiting); the repeats, Piranha's 5 × 1 s by default, run in the background and end with Piranha's log line.
@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from piranha.net.addresses import AddressError, Addresses, Vip
-from piranha.net.arp import send_gratuitous_arp
+from piranha.net.arp import announce_once
 
 log = logging.getLogger("pulse")
 
@@ -78,16 +78,15 @@ class VipOwner:
 
     def _send_round(self, vips) -> None:
         for vip in vips:
-            if vip.version != 4:
-                continue   # IPv6 neighbours learn from the kernel's unsolicited advertisements
+            what = "gratuitous ARP" if vip.version == 4 else "unsolicited neighbour advertisement"
             if self.dry_run:
-                log.info("test-start: would send gratuitous ARP for %s", vip)
+                log.info("test-start: would send %s for %s", what, vip)
                 continue
             try:
-                send_gratuitous_arp(vip.base_device, vip.address, self.net.hwaddr(vip.base_device))
+                announce_once(vip.base_device, vip.address, self.net.hwaddr(vip.base_device))
                 self.arps_sent += 1
             except (OSError, AddressError) as exc:
-                log.error("gratuitous ARP for %s failed: %s", vip, exc)
+                log.error("%s for %s failed: %s", what, vip, exc)
 
     def _start_repeats(self) -> None:
         """(Re)start the repeat rounds for every held VIP; a newer round replaces an older one."""

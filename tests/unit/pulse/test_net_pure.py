@@ -54,3 +54,12 @@ def test_plain_device_has_no_label_and_ipv6_gets_128():
 def test_vip_without_device_is_refused():
     with pytest.raises(AddressError, match="10.213.0.100 has no device"):
         Vip.from_config("10.213.0.100", None, None)
+
+
+def test_unsolicited_neighbour_advertisement_layout():
+    from piranha.net.arp import na_message
+    message = na_message("fd00:213::100", "02:00:00:00:00:01")
+    assert message[0:2] == bytes([136, 0])                              # neighbour advertisement
+    assert message[4:8] == bytes.fromhex("20000000")                    # Override, not Solicited, not Router
+    assert message[8:24] == bytes.fromhex("fd000213000000000000000000000100")
+    assert message[24:] == bytes([2, 1]) + bytes.fromhex("020000000001")  # target link-layer address option
