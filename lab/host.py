@@ -24,7 +24,7 @@ from lab.paths import LabPaths
 from lab.prepare import prepare_state, console_init
 from lab.tcp_control import AgentClient, AgentError
 from lab.uml import UmlBoot, alive, ensure_host_namespace, kill_uml, remove_host_namespace, start_forwarder, \
-    stop_pid, wait_gone
+    stop_pid, uml_running, wait_gone
 
 DEFAULT_PORT = 8636
 START_TIMEOUT = 300
@@ -48,7 +48,8 @@ def read_state(paths: LabPaths) -> dict | None:
 
 def start(paths: LabPaths, port: int, timeout: float, max_seconds: int) -> int:
     state = read_state(paths)
-    if state and (alive(state.get("uml_pid"), "linux") or alive(state.get("forwarder_pid"), "lab.forwarder")):
+    if state and (uml_running(state.get("uml_pid"), state.get("umid"))
+                  or alive(state.get("forwarder_pid"), "lab.forwarder")):
         raise LabError(f"the lab is already running ({state['url']}); `./scripts/lab stop` first")
     if state:
         stop(paths, quiet=True)
@@ -91,7 +92,7 @@ def wait_until_ready(paths: LabPaths, state: dict, timeout: float) -> None:
     waiting = ["the lab agent to answer"]
     last_report = 0.0
     while time.monotonic() < deadline:
-        if not alive(state["uml_pid"], "linux"):
+        if not uml_running(state["uml_pid"], state["umid"]):
             raise LabError(f"User-Mode Linux ended during start-up; see {paths.logs / 'agent.log'}")
         try:
             status = agent().call("status")
@@ -120,7 +121,7 @@ def console_answers(port: int) -> bool:
 def stop(paths: LabPaths, quiet: bool = False) -> int:
     state = read_state(paths) or {}
     uml_pid, forwarder_pid = state.get("uml_pid"), state.get("forwarder_pid")
-    if alive(uml_pid, "linux"):
+    if uml_running(uml_pid, state.get("umid")):
         try:
             agent().call("halt")
             say(quiet, "==> asked the lab agent to stop the cluster")
@@ -142,7 +143,8 @@ def status(paths: LabPaths) -> int:
     if not state:
         print("lab: not running")
         return 3
-    uml, forwarder = alive(state.get("uml_pid"), "linux"), alive(state.get("forwarder_pid"), "lab.forwarder")
+    uml = uml_running(state.get("uml_pid"), state.get("umid"))
+    forwarder = alive(state.get("forwarder_pid"), "lab.forwarder")
     print(f"lab: {state['url']}  UML pid {state['uml_pid']} {'running' if uml else 'NOT running'}, "
           f"forwarder pid {state['forwarder_pid']} {'running' if forwarder else 'NOT running'}")
     if not uml:

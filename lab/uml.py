@@ -152,6 +152,11 @@ def kill_uml(pid: int | None, umid: str) -> None:
     _reap(pid or 0)
 
 
+def uml_running(pid: int | None, umid: str | None) -> bool:
+    """The run's UML is alive: its launcher, or any host process of its umid (UML leads its own group)."""
+    return alive(pid, "linux") or bool(umid and _pids_with(f"umid={umid}"))
+
+
 def _pids_with(marker: str) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
