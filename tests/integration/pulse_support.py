@@ -28,6 +28,7 @@ PORT = 8080
 NET = "10.213.0"
 VIP = f"{NET}.100"
 NET6 = "fd00:213::"
+PRIVATE_NET = "10.214.0"
 VIP6 = f"{NET6}100"
 CLIENT = f"{NET}.10"
 DIRECTORS = {"d1": f"{NET}.1", "d2": f"{NET}.2"}
@@ -131,7 +132,8 @@ class Cluster:
     """The namespaces, the services, and helpers to start, kill and ask the two pulses."""
 
     def __init__(self, prefix: str = "pu", services: bool = True, gateway: bool = False, show_logs: bool = True,
-                 **config) -> None:
+                 private: bool = False, **config) -> None:
+        """`private`: a second network (10.214.0.0/24, eth1) joins the directors for the private heartbeat."""
         self.show_logs = show_logs
         self.lab = Lab(prefix)
         self.tmp = Path(tempfile.mkdtemp(prefix="pulse-test-"))
@@ -140,6 +142,10 @@ class Cluster:
             self.ns = {name: self.lab.netns(name) for name in DIRECTORS}
             self.ports = {name: self.lab.plug(self.switch, ns, f"{addr}/24") for (name, ns), addr
                           in zip(self.ns.items(), DIRECTORS.values())}
+            if private:
+                self.private_switch = self.lab.switch("sw2")
+                self.private_ports = {name: self.lab.plug(self.private_switch, ns, f"{PRIVATE_NET}.{n}/24", "eth1")
+                                      for n, (name, ns) in enumerate(self.ns.items(), start=1)}
             self.client = self.lab.netns("client")
             self.lab.plug(self.switch, self.client, f"{CLIENT}/24")
             for ns, address in ((self.ns["d1"], NET6 + "1"), (self.ns["d2"], NET6 + "2"), (self.client, NET6 + "10")):

@@ -162,3 +162,27 @@ def test_sigterm_deactivates_cleanly_and_exits(cluster):
     assert "Terminating due to signal 15" in log and "VIP 10.213.0.100/24 on eth0:1 down" in log
     cluster.wait_for(lambda: cluster.active() == {"d2"}, 3, "d2 active")
     cluster.wait_for(lambda: cluster.ask() == "d2", 3, "the client reaching d2")
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["legacy", "authenticated"])
+def test_private_heartbeat_path_keeps_the_pair_together_when_the_public_one_is_cut(keyed):
+    with Cluster(private=True) as cluster:
+        extra = "primary_private = 10.214.0.1\nbackup_private = 10.214.0.2"
+        if keyed:
+            key = cluster.tmp / "key"
+            key.write_bytes(b"two-paths-one-key-0123456789abcdef")
+            key.chmod(0o600)
+            extra += f"\nheartbeat_key_file = {key}"
+        cluster.write_config(extra_global=extra)
+        started(cluster, "d1", "d2")
+        time.sleep(1.0)
+        counters = cluster.status("d2")["heartbeat"]["counters"]
+        assert counters["replayed"] == 0 and counters["accepted"] >= 8     # both copies of each beat count
+        assert cluster.status("d2")["partner"]["private_address"] == "10.214.0.1"
+        cluster.switch.run(["ip", "link", "set", cluster.ports["d2"], "down"])      # public path cut
+        time.sleep(4 * DEADTIME)
+        assert cluster.active() == {"d1"}                                            # no split brain
+        status = cluster.status("d2")
+        assert status["partner"]["state"] == "running" and status["partner"]["last_heartbeat_age"] < DEADTIME
+        cluster.private_switch.run(["ip", "link", "set", cluster.private_ports["d2"], "down"])   # both cut
+        cluster.wait_for(lambda: cluster.active() == {"d1", "d2"}, 3, "split brain once both paths are cut")
