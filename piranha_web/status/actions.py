@@ -7,6 +7,7 @@ reload, takeover and release go to the named node.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask import current_app
@@ -103,12 +104,22 @@ def _send_remote(node: dict, action: str, args: dict) -> str:
         raise ActionRefused(f"pulse on {node['name']} is not running ({err})")
     if code != 0:
         raise ActionRefused(err or out.strip() or f"piranha-ctl {action} failed with exit status {code}")
-    return out.strip()
+    try:
+        return _describe(json.loads(out))
+    except ValueError:
+        return out.strip()
 
 
 def _describe(result) -> str:
+    """A daemon's reply in a few words for the page and the audit log."""
     if isinstance(result, dict):
-        return ", ".join(f"{k} {v}" for k, v in sorted(result.items()) if not isinstance(v, (dict, list)))
+        parts = []
+        for key, value in sorted(result.items()):
+            if isinstance(value, dict) and "state" in value:
+                parts.append(f"{key}: {value['state']}")
+            elif not isinstance(value, (dict, list)):
+                parts.append(f"{key}: {json.dumps(value)}")
+        return ", ".join(parts)
     return "" if result is None else str(result)
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 from piranha_web.status.sources import OK, NodeAnswer
 
 GOOD_HEARTBEAT = "accepted"
+# What a node's last heartbeat from its partner said, in the page's words.
+PARTNER_WORDS = {"running": "active", "stopped": "standby", "stopme": "taking over", "dead": "silent (dead)",
+                 "unknown": "not heard yet", "none": "none (backup_active = 0)"}
 NODE_NAMES = {"master": "primary", "backup": "backup"}
 
 
@@ -42,7 +45,7 @@ def _daemons(status: dict) -> list[dict]:
                                uptime=nanny.get("uptime"),
                                detail=f"restarted {nanny['restarts']} times" if nanny.get("restarts") else None))
     else:
-        daemons.append(_daemon("nanny", "not running" if state != "running" else "unknown"))
+        daemons.append(_daemon("nanny", "not running (no lvsd)" if state != "running" else "unknown"))
     return daemons
 
 
@@ -50,7 +53,9 @@ def _heartbeat(status: dict) -> dict:
     partner = status.get("partner") or {}
     heartbeat = status.get("heartbeat") or {}
     counters = heartbeat.get("counters") or {}
-    return {"partner_state": partner.get("state"), "last_age": partner.get("last_heartbeat_age"),
+    return {"partner_state": partner.get("state"),
+            "partner": PARTNER_WORDS.get(partner.get("state"), partner.get("state") or "unknown"),
+            "last_age": partner.get("last_heartbeat_age"),
             "accepted": counters.get(GOOD_HEARTBEAT, 0),
             "bad": sum(v for k, v in counters.items() if k != GOOD_HEARTBEAT),
             "bad_by_reason": {k: v for k, v in counters.items() if k != GOOD_HEARTBEAT and v},
@@ -225,8 +230,12 @@ def build(local: dict, partner: dict, answers: dict[str, dict], config, applied:
         virtuals, live = live_virtual_servers(lvsd), True
     else:
         virtuals, live = configured_virtual_servers(config), False
+        lvsd_states = [d["state"] for n in active for d in n["daemons"] if d["name"] == "lvsd"]
         if not active:
             notes.append("no director is active: nothing serves the virtual servers")
+        elif lvsd_states and all(state == "disabled" for state in lvsd_states):
+            notes.append("pulse on the active director runs without lvsd (--no-lvsd / --test-start): figures "
+                         "below are the configuration, not live")
         else:
             notes.append("the active director's lvsd does not answer: figures below are the configuration, "
                          "not live")

@@ -23,6 +23,8 @@ from piranha_web.models import AuditEntry, StatusEvent, StatusSample
 KEEP_SECONDS = 600          # samples and charts cover the last ten minutes
 KEEP_EVENTS = 500
 AUDITED_EVENTS = ("apply", "rollback", "retry sync", "control.action")
+REACH_WORDS = {"ok": "running", "not_running": "not running", "refused": "not answering",
+               "unreachable": "unreachable", "not_configured": "not configured"}
 
 
 def _snapshot(document: dict) -> dict:
@@ -43,8 +45,8 @@ def _transitions(before: dict, after: dict) -> list[tuple[str, str, str]]:
         if was is None:
             continue
         if was["reach"] != now["reach"]:
-            events.append(("daemon", name, f"{name}: pulse {was['reach'].replace('_', ' ')} → "
-                                           f"{now['reach'].replace('_', ' ')}"))
+            events.append(("daemon", name, f"{name}: pulse {REACH_WORDS.get(was['reach'], was['reach'])} → "
+                                           f"{REACH_WORDS.get(now['reach'], now['reach'])}"))
         elif was["state"] != now["state"] and now["state"] in ("active", "standby"):
             kind = "failover" if now["state"] == "active" else "role"
             events.append((kind, name, f"{name} became {now['state']} (was {was['state']})"))
@@ -116,7 +118,8 @@ def recent_events(limit: int = 30) -> list[dict]:
 def _audit_message(entry: AuditEntry, detail: dict) -> str:
     if entry.action == "control.action":
         said = f": {detail['message']}" if detail.get("message") else ""
-        return f"{detail.get('action')} {detail.get('target', '')} on {detail.get('node', '')} " \
-               f"({entry.outcome}){said}".replace("  ", " ")
+        target = f" {detail['target']}" if detail.get("target") else ""
+        node = f" on {detail['node']}" if detail.get("node") else ""
+        return f"{detail.get('action')}{target}{node} ({entry.outcome}){said}"
     what = f" revision {detail['revision']}" if detail.get("revision") else ""
     return f"{entry.action}{what} ({entry.outcome})"

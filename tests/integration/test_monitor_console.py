@@ -154,12 +154,13 @@ def test_both_directors_are_shown_live_on_the_page_the_api_and_metrics(monitored
     assert backup["where"] == f"root@{BACKUP}"
     assert 0 <= primary["heartbeat"]["last_age"] < 1.0 and primary["heartbeat"]["partner_state"] == "stopped"
     assert backup["heartbeat"]["partner_state"] == "running" and backup["heartbeat"]["bad"] == 0
+    assert (primary["heartbeat"]["partner"], backup["heartbeat"]["partner"]) == ("standby", "active")
     assert primary["heartbeat"]["accepted"] > 0
     assert [d["name"] for d in primary["daemons"]][:2] == ["pulse", "lvsd"]
     assert primary["daemons"][0]["state"] == "running" and primary["daemons"][0]["uptime"] > 0
     assert primary["config"]["serial"] == backup["config"]["serial"] == 1
     assert doc["sync"]["in_sync"] is True and doc["active_node"] == "primary"
-    assert doc["live"] is False and "lvsd does not answer" in " ".join(doc["notes"])
+    assert doc["live"] is False and "runs without lvsd" in " ".join(doc["notes"])
     assert [v["name"] for v in doc["virtual_servers"]] == ["web"]
 
     page = monitored.get(client, "/control").get_data(as_text=True)
@@ -187,7 +188,7 @@ def test_a_stopped_pulse_and_an_unreachable_backup_are_said_plainly_and_recorded
     assert backup["reach"] == "not_running" and "pulse" in backup["error"], backup
     page = monitored.get(client, "/control").get_data(as_text=True)
     assert "pulse not running" in page
-    assert any(e["kind"] == "daemon" and "backup: pulse ok → not running" in e["message"] for e in doc["events"])
+    assert any(e["kind"] == "daemon" and "backup: pulse running → not running" in e["message"] for e in doc["events"])
 
     monitored.stop_sshd()
     doc = monitored.status(client)
