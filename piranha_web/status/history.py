@@ -109,7 +109,7 @@ def recent_events(limit: int = 30) -> list[dict]:
     for entry in audited:
         detail = entry.detail_data or {}
         events.append({"time": entry.time.replace(tzinfo=timezone.utc).timestamp(),
-                       "kind": entry.action, "subject": str(detail.get("target") or detail.get("revision") or ""),
+                       "kind": "action" if entry.action == "control.action" else entry.action, "subject": str(detail.get("target") or detail.get("revision") or ""),
                        "message": _audit_message(entry, detail), "user": entry.username})
     events.sort(key=lambda e: e["time"], reverse=True)
     return events[:limit]

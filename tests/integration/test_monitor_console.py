@@ -209,7 +209,7 @@ def test_takeover_and_release_reach_the_backup_over_ssh_audited_and_seen_as_fail
     doc = monitored.status(client)
     assert _nodes(doc)["backup"]["state"] == "active" and _nodes(doc)["primary"]["state"] == "standby"
     assert any(e["kind"] == "failover" and e["subject"] == "backup" for e in doc["events"]), doc["events"]
-    assert any(e["kind"] == "control.action" and "takeover" in e["message"] and e["user"] == "operator"
+    assert any(e["kind"] == "action" and "takeover on backup (ok)" in e["message"] and e["user"] == "operator"
                for e in doc["events"])
 
     with monitored.app.app_context():
