@@ -109,11 +109,12 @@ class Lvsd(Child):
         self.command = command
         self.socket_path = socket_path
 
-    def _call(self, command: str, timeout: float = 3.0, **args):
+    def _call(self, command: str, args: dict, timeout: float):
         return ControlClient(self.socket_path, timeout=timeout).call(command, **args)
 
-    async def call(self, command: str, timeout: float = 3.0, **args):
-        return await asyncio.to_thread(self._call, command, timeout, **args)
+    async def call(self, command: str, args: dict | None = None, timeout: float = 3.0):
+        """One request to lvsd's control socket (`timeout` bounds the request, not an argument of it)."""
+        return await asyncio.to_thread(self._call, command, args or {}, timeout)
 
     async def start_lvsd(self, config_path: str, verbose: bool) -> bool:
         """Start lvsd and wait until it answers; every failure is reported once through on_failure."""
@@ -139,7 +140,7 @@ class Lvsd(Child):
 
     async def syncd(self, state: str) -> None:
         try:
-            await self.call("syncd", state=state)
+            await self.call("syncd", {"state": state})
             log.info("IPVS sync daemon -> %s", state)
         except ControlError as exc:
             log.error("lvsd refused sync daemon %s: %s", state, exc)
