@@ -7,6 +7,7 @@
 | service | server, action stop/start | stop or start a real server's HTTP service |
 | pulse | director, action stop/start | SIGTERM a director's pulse (it releases its VIPs) or start it again |
 | link | action cut/restore | take dir2's port on the public LAN down (the directors' heartbeat path) or up |
+| hold | count, seconds | the client opens `count` requests answered only after `seconds` (long connections) |
 | halt | | stop everything; UML then powers off |
 """
 
@@ -72,6 +73,12 @@ class Commands:
 
     def do_traffic(self, since: float = 0.0) -> dict:
         return self.cluster.traffic.summary(since=float(since))
+
+    def do_hold(self, count: int = 0, seconds: int = 0) -> dict:
+        try:
+            return {"held": self.cluster.traffic.hold(int(count), int(seconds))}
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
 
     # -- lab controls ------------------------------------------------------------------------------
     def do_service(self, server: str = "", action: str = "") -> dict:

@@ -24,7 +24,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 # Commands run inside UML, where glibc and OpenSSL must stay off AVX (see lab/uml-init.sh).
-SetEnv GLIBC_TUNABLES={tunables} OPENSSL_ia32cap=~0x1800000000000000:~0x0
+SetEnv GLIBC_TUNABLES={tunables} OPENSSL_ia32cap={openssl_ia32cap}
 """
 PASSWORD_LINE = re.compile(r"created the console user 'admin' with the password\s*\n\s*(\S+)")
 
@@ -44,6 +44,7 @@ def render_lvs_cf(servers: tuple[str, ...] = CONFIGURED_SERVERS) -> str:
 
 def prepare_state(paths: LabPaths) -> None:
     """Start from nothing: a previous lab's database, keys and logs are removed (the start lock stays)."""
+    from lab.uml import OPENSSL_IA32CAP
     from tests.kernel.uml import TUNABLES
 
     for entry in paths.root.iterdir():
@@ -61,7 +62,7 @@ def prepare_state(paths: LabPaths) -> None:
     host_key = (paths.ssh / "host_ed25519_key.pub").read_text().split()
     (paths.ssh / "known_hosts").write_text(f"{DIRECTORS['dir2'][0]} {host_key[0]} {host_key[1]}\n")
     (paths.ssh / "sshd_config").write_text(SSHD_CONFIG.format(address=DIRECTORS["dir2"][0], ssh=paths.ssh,
-                                                               tunables=TUNABLES))
+                                                               tunables=TUNABLES, openssl_ia32cap=OPENSSL_IA32CAP))
 
 
 def _keygen(path, comment: str) -> None:

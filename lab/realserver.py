@@ -1,16 +1,24 @@
 """A real server's service: HTTP on ADDRESS:80 inside its namespace, answering with the server's own name.
 
+`GET /slow/N` answers after N seconds (at most MAX_SLOW): a connection that stays active, as a download
+would, so draining has something to wait for.
+
 It runs as threads of the agent (starting Python inside UML is slow), so the lab can stop the service
 (connection refused, as when the daemon dies) and start it again in a moment.
 """
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 import threading
+import time
 
 from lab.topology import Namespace
+
+MAX_SLOW = 60
+_SLOW = re.compile(rb"^GET /slow/(\d{1,3}) ")
 
 
 class RealServerService:
@@ -60,7 +68,9 @@ class RealServerService:
         with conn:
             conn.settimeout(10)
             try:
-                conn.recv(4096)
+                slow = _SLOW.match(conn.recv(4096))
+                if slow:
+                    time.sleep(min(int(slow.group(1)), MAX_SLOW))
                 conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
                              + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
                 self.served += 1

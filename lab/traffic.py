@@ -1,6 +1,7 @@
 """The lab's client: steady HTTP requests to the VIP from the client namespace, each outcome recorded.
 
-One request at a time at a fixed rate; bounded by a request budget and by the lab's lifetime. Outcomes are
+One request at a time at a fixed rate; bounded by a request budget and by the lab's lifetime. `hold()` adds
+a few slow requests that keep their connections active for a while (what a drain waits for). Outcomes are
 kept in a ring (the last MAX_KEPT) so the tests can ask "who answered, and any errors, since time T".
 """
 
@@ -11,9 +12,11 @@ import socket
 import threading
 import time
 
+from lab.realserver import MAX_SLOW
 from lab.topology import enter
 
 MAX_KEPT = 200_000
+MAX_HELD = 50
 
 
 class TrafficClient:
@@ -46,12 +49,28 @@ class TrafficClient:
             self._stop.wait(max(0.0, next_at - time.monotonic()))
             next_at = max(next_at, time.monotonic() - self.interval)
 
-    def _request(self) -> str:
+    def hold(self, count: int, seconds: int) -> int:
+        """Open `count` connections answered after `seconds` (each recorded like any request)."""
+        if not 1 <= count <= MAX_HELD or not 1 <= seconds <= MAX_SLOW:
+            raise ValueError(f"hold: count 1-{MAX_HELD} and seconds 1-{MAX_SLOW}, not {count} and {seconds}")
+
+        def one() -> None:
+            enter(self.netns)
+            outcome = self._request(f"/slow/{seconds}", seconds + 5)
+            with self._lock:
+                self.outcomes.append((time.time(), outcome))
+
+        for index in range(count):
+            threading.Thread(target=one, name=f"held-{index}", daemon=True).start()
+        return count
+
+    def _request(self, path: str = "/", timeout: float | None = None) -> str:
         """The answering server's name, or 'error: ...'."""
+        timeout = timeout or self.timeout
         try:
             with socket.create_connection((self.address, self.port), timeout=self.timeout) as conn:
-                conn.settimeout(self.timeout)
-                conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                conn.settimeout(timeout)
+                conn.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
                 data = b""
                 while chunk := conn.recv(4096):
                     data += chunk

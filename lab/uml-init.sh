@@ -4,9 +4,10 @@
 # files, sshd's folder). It runs the lab agent and powers off when the agent ends.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH HOME=/root PYTHONDONTWRITEBYTECODE=1 PYTHONPATH={repo}
-# UML restores only the legacy FP/SSE registers (tests/kernel/uml.py explains): keep glibc and OpenSSL off AVX.
+# UML restores only the legacy FP/SSE registers (tests/kernel/uml.py and lab/uml.py explain): keep glibc and
+# OpenSSL off AVX and its successors.
 export GLIBC_TUNABLES={tunables}
-export OPENSSL_ia32cap='~0x1800000000000000:~0x0'
+export OPENSSL_ia32cap='{openssl_ia32cap}'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /run
