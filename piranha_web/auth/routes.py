@@ -1,3 +1,6 @@
+import functools
+import secrets
+
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -7,6 +10,7 @@ from piranha_web.auth import bp, throttle
 from piranha_web.auth.forms import LoginForm
 from piranha_web.extensions import db, login_manager
 from piranha_web.models import User, utcnow
+from piranha_web.security import is_same_site_path
 
 
 @login_manager.user_loader
@@ -16,9 +20,26 @@ def load_user(user_id: str):
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: `next` must not turn the login page into an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if is_same_site_path(target):
         return target
     return url_for("control.index")
+
+
+@functools.cache
+def _nobody() -> User:
+    """A user that no name finds (never saved), with a random password."""
+    user = User(username="", role="viewer")
+    user.set_password(secrets.token_urlsafe(16))
+    return user
+
+
+def _authenticate(username: str, password: str) -> User | None:
+    """The user when the password is right; an unknown name costs the same argon2 check (no timing oracle)."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        _nobody().check_password(password)
+        return None
+    return user if user.check_password(password) else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,12 +51,12 @@ def login():
     if form.validate_on_submit():
         username = form.username.data.strip()
         refusal = throttle.refusal(username, request.remote_addr)
-        user = db.session.scalar(select(User).where(User.username == username))
+        user = None if refusal else _authenticate(username, form.password.data)
         if refusal:
             audit("login", {"reason": "throttled"}, outcome="refused", username=username)
             flash(refusal, "error")
             status = 429
-        elif user is None or not user.check_password(form.password.data):
+        elif user is None:
             audit("login", {"reason": "bad user name or password"}, outcome="failed", username=username)
             flash("Unknown user name or wrong password.", "error")
             status = 401

@@ -49,6 +49,9 @@ def test_destination_parses_user_host_port(text, expected):
     ("root@host:99999", "port 99999 is outside 1-65535"),
     ("root@ho st", "is not user@host[:port]"),
     ("root@host;reboot", "is not user@host[:port]"),
+    ("root@-oProxyCommand=x", "is not user@host[:port]"),
+    ("-oProxyCommand=x@host", "is not user@host[:port]"),
+    ("-Fevil", "is not user@host[:port]"),
 ])
 def test_bad_destination_is_refused_with_the_value_quoted(text, phrase):
     with pytest.raises(SettingsError) as error:

@@ -82,16 +82,112 @@ def test_idle_session_expires(make_app):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example",
+                                    "/\t/evil.example", "/\n/evil.example", "\t//evil.example", "javascript:alert(1)",
+                                    "/ /evil.example", "///evil.example"])
 def test_login_next_is_not_an_open_redirect(client, target):
-    response = client.post(f"/login?next={target}", data={"username": "admin", "password": PASSWORDS["admin"]})
+    response = client.post("/login", query_string={"next": target},
+                           data={"username": "admin", "password": PASSWORDS["admin"]})
     assert response.status_code == 302
     assert response.headers["Location"] == "/control"
 
 
-def test_login_next_within_the_site_is_followed(client):
-    response = client.post("/login?next=/history", data={"username": "admin", "password": PASSWORDS["admin"]})
-    assert response.headers["Location"] == "/history"
+@pytest.mark.parametrize("target", ["/history", "/history/diff?a=1&b=2", "/virtual/web%2Fx/real"])
+def test_login_next_within_the_site_is_followed(client, target):
+    response = client.post("/login", query_string={"next": target},
+                           data={"username": "admin", "password": PASSWORDS["admin"]})
+    assert response.headers["Location"] == target
+
+
+def test_login_starts_a_new_session(client, auth):
+    """Session fixation: nothing a client (or an attacker) put in the session before login survives it."""
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        session["_user_id"] = "999"
+    assert auth.login("viewer").status_code == 302
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"] != "999"
+    auth.logout()
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+def test_passwords_are_stored_as_argon2id_hashes(app):
+    from piranha_web.extensions import db
+    from piranha_web.models import User
+    with app.app_context():
+        users = db.session.query(User).all()
+        assert {user.username for user in users} >= set(PASSWORDS)
+        for user in users:
+            assert user.password_hash.startswith("$argon2id$"), user.username
+            assert PASSWORDS.get(user.username, "x") not in user.password_hash
+
+
+def test_an_unknown_user_costs_the_same_password_check(client, monkeypatch):
+    """No timing oracle for user names: an unknown name runs argon2 like a wrong password does."""
+    from argon2 import PasswordHasher
+    calls = []
+    verify = PasswordHasher.verify
+    monkeypatch.setattr(PasswordHasher, "verify", lambda self, *args: calls.append(1) or verify(self, *args))
+    for username in ("admin", "nobody"):
+        calls.clear()
+        assert client.post("/login", data={"username": username, "password": "wrong-password"}).status_code == 401
+        assert calls == [1], username
+
+
+def test_throttle_per_user_counts_failures_from_every_address(client, auth):
+    for number in range(throttle.MAX_FAILURES_PER_USER):
+        response = client.post("/login", data={"username": "operator", "password": "wrong-password"},
+                               environ_base={"REMOTE_ADDR": f"192.0.2.{number + 1}"})
+        assert response.status_code == 401
+    response = client.post("/login", data={"username": "operator", "password": PASSWORDS["operator"]},
+                           environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert response.status_code == 429
+
+
+def test_a_throttled_login_does_not_check_the_password(client, auth, monkeypatch):
+    for _ in range(throttle.MAX_FAILURES_PER_USER):
+        auth.login("operator", "wrong-password")
+    from argon2 import PasswordHasher
+    monkeypatch.setattr(PasswordHasher, "verify", lambda *args: pytest.fail("password checked while throttled"))
+    assert auth.login("operator").status_code == 429
+
+
+def test_an_internal_error_shows_no_traceback(make_app, caplog):
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False, DEBUG=False)
+
+    @app.route("/explode")
+    def explode():
+        raise RuntimeError("internal-detail-7f3a in /secret/path.py")
+
+    client = app.test_client()
+    client.post("/login", data={"username": "admin", "password": PASSWORDS["admin"]})
+    response = client.get("/explode")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "internal error" in page and "was not changed" in page
+    for leak in ("Traceback", "internal-detail-7f3a", "RuntimeError", "/secret/path.py", 'File "'):
+        assert leak not in page
+    assert client.get("/control").status_code == 200  # the session still works after the error
+
+
+def test_secrets_are_not_logged_or_shown(app, client, auth, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG)
+    typed = "wrong-password-5e1c"
+    client.post("/login", data={"username": "admin", "password": typed})
+    auth.login("admin")
+    pages = "".join(client.get(path).get_data(as_text=True) for path in ("/control", "/users", "/history"))
+    from piranha_web.extensions import db
+    from piranha_web.models import AuditEntry
+    with app.app_context():
+        stored = " ".join(f"{e.username} {e.detail}" for e in db.session.query(AuditEntry).all())
+    for secret in (typed, PASSWORDS["admin"], app.config["SECRET_KEY"]):
+        assert secret not in caplog.text
+        assert secret not in stored
+        assert secret not in pages
 
 
 def test_security_headers_on_pages(client, auth):
