@@ -249,7 +249,11 @@ def test_server_actions_need_an_lvsd_and_say_so(monitored):
     response = monitored.post(client, "/control/action", data={"action": "drain", "server": "web/self"},
                               follow_redirects=True)
     text = response.get_data(as_text=True)
-    assert "drain web/self refused" in text
-    assert "pulse refused drain" in text, text[text.find("refused"):][:300]
+    assert "drain web/self refused: pulse refused drain: drain: this pulse runs without lvsd" in text, \
+        text[text.find("refused"):][:300]
+    standby = monitored.cluster.ctl("d2", "disable", "web/self")
+    assert standby.returncode == 1
+    assert standby.stderr.strip() == ("pulse refused disable: disable: this pulse runs without lvsd (--no-lvsd or "
+                                      "--test-start)")
     viewer = monitored.client("viewer")
     assert monitored.post(viewer, "/control/action", data={"action": "reload", "node": "primary"}).status_code == 403
