@@ -42,10 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the nanny program (default: the one installed beside lvsd)")
     parser.add_argument("--state-file", metavar="PATH",
                         help="where operator decisions (drained/disabled servers) are kept across reloads and "
-                             "restarts (default: lvsd-operator.json beside the control socket)")
+                             "restarts (default: the control socket's name with -operator.json, e.g. "
+                             "/run/piranha/lvsd-operator.json)")
     parser.add_argument("--ramp-step", type=float, default=20.0, metavar="SECONDS",
                         help="a server back from a failure doubles its weight this often (default 20, as nanny)")
     return parser
+
+
+def state_file_beside(socket_path: str) -> str:
+    """/run/piranha/lvsd.sock -> /run/piranha/lvsd-operator.json (two lvsd sharing a directory keep apart)."""
+    base = os.path.abspath(socket_path)
+    stem = base[:-len(".sock")] if base.endswith(".sock") else base
+    return f"{stem}-operator.json"
 
 
 def _daemonize() -> None:
@@ -96,8 +104,7 @@ async def _run(args, loaded) -> int:
     from piranha.net.ipvs import IPVSError, KernelIPVS
 
     nanny_argv = (args.nanny_command, "--stream") + (("-v",) if args.verbose else ())
-    state_file = args.state_file or os.path.join(os.path.dirname(os.path.abspath(args.socket)),
-                                                 "lvsd-operator.json")
+    state_file = args.state_file or state_file_beside(args.socket)
     options = Options(config_path=args.config, socket_path=args.socket, nanny_argv=nanny_argv,
                       ramp_step=args.ramp_step, socket_group=args.socket_group, state_file=state_file)
     try:

@@ -145,3 +145,13 @@ def test_desired_table_keeps_draining_at_zero_removes_disabled_and_serves_the_so
     service = desired_table(cfg, health, {"web/a": "disabled", "web/b": "disabled"}).services[KEY]
     assert service.sorry == ("10.1.0.50", 80) and list(service.dests) == [("10.1.0.50", 80)]
     assert not service.quiesce and not service.keep
+
+
+@pytest.mark.parametrize("socket_path, state", [
+    ("/run/piranha/lvsd.sock", "/run/piranha/lvsd-operator.json"),
+    ("/tmp/x/d1-lvsd.sock", "/tmp/x/d1-lvsd-operator.json"),
+    ("/tmp/x/control", "/tmp/x/control-operator.json"),
+])
+def test_the_state_file_sits_beside_the_control_socket(socket_path, state):
+    from piranha.lvsd.main import state_file_beside
+    assert state_file_beside(socket_path) == state
