@@ -33,7 +33,8 @@ def _snapshot(document: dict) -> dict:
     servers = {}
     for virtual in document["virtual_servers"]:
         for server in virtual["servers"]:
-            servers[server["id"]] = {"health": server["health"], "result": server["result"],
+            reason = (server.get("admin") or {}).get("reason")
+            servers[server["id"]] = {"health": server["health"], "result": reason or server["result"],
                                      "active": server["active_conns"], "cps": server["cps"], "bps": server["bps"]}
     return {"live": document["live"], "nodes": nodes, "servers": servers}
 
