@@ -148,10 +148,14 @@ class BackupDirector:
         self.control_socket.unlink(missing_ok=True)
         self.receiver = None
 
-    def reloads(self) -> list[dict]:
+    def requests(self) -> list[dict]:
+        """Every request the backup's control socket received (the console also asks it for status)."""
         if not self.reload_log.exists():
             return []
         return [json.loads(line) for line in self.reload_log.read_text().splitlines() if line]
+
+    def reloads(self) -> list[dict]:
+        return [r for r in self.requests() if r["command"] == "reload"]
 
     @property
     def remote_reload_command(self) -> str:
