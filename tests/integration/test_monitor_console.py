@@ -251,9 +251,9 @@ def test_server_actions_need_an_lvsd_and_say_so(monitored):
     text = response.get_data(as_text=True)
     assert "drain web/self refused: pulse refused drain: drain: this pulse runs without lvsd" in text, \
         text[text.find("refused"):][:300]
-    standby = monitored.cluster.ctl("d2", "disable", "web/self")
-    assert standby.returncode == 1
-    assert standby.stderr.strip() == ("pulse refused disable: disable: this pulse runs without lvsd (--no-lvsd or "
+    refused = monitored.cluster.ctl("d2", "disable", "web/self")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("pulse refused disable: disable: this pulse runs without lvsd (--no-lvsd or "
                                       "--test-start)")
     viewer = monitored.client("viewer")
     assert monitored.post(viewer, "/control/action", data={"action": "reload", "node": "primary"}).status_code == 403
