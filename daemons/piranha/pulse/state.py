@@ -291,6 +291,9 @@ class Machine:
         if not self.link_failed:
             return []
         self.link_failed = False
+        # Heartbeats could not arrive while the link was down: give the partner a full deadtime to be heard
+        # before declaring it dead, or a restored master would activate beside an active backup.
+        self.need_at = max(self.need_at, now + self.timing.deadtime)
         return [Log("Local NIC link(s) restored: Pulse enabled")]
 
     def _on_childfailed(self, event: ChildFailed, now: float) -> list:

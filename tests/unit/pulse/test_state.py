@@ -136,6 +136,16 @@ def test_link_failure_deactivates_and_blocks_until_restored():
     assert kinds(machine.step(Heartbeat(PeerState.STOPPED), 52.0), Activate)
 
 
+def test_restored_link_waits_a_deadtime_for_the_partner_before_declaring_it_dead():
+    machine = started(Role.MASTER, active=True)
+    machine.step(LinkChange(up=False), 1.0)
+    machine.step(Tick(), 50.0)           # partner unheard while the link was down: next deadline 55.0
+    machine.step(LinkChange(up=True), 54.9)
+    assert kinds(machine.step(Tick(), 55.0), Activate) == []
+    assert machine.step(Heartbeat(PeerState.RUNNING), 55.1) == []
+    assert not machine.active           # the backup keeps serving: no failback after a link flap
+
+
 def test_child_failure_backs_off_and_doubles():
     machine = started(Role.MASTER, active=True)
     actions = machine.step(ChildFailed("lvsd exited with status 1"), 10.0)
