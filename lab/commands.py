@@ -4,6 +4,7 @@
 |---|---|---|
 | status | | directors (pulse status JSON), real-server services, the directors' link, recent traffic, ready |
 | traffic | since (epoch s) | the client's answers per server, errors and longest outage since then |
+| clock | | the lab's time (UML keeps its own clock: compare `since` against this one) |
 | service | server, action stop/start | stop or start a real server's HTTP service |
 | pulse | director, action stop/start | SIGTERM a director's pulse (it releases its VIPs) or start it again |
 | link | action cut/restore | take dir2's port on the public LAN down (the directors' heartbeat path) or up |
@@ -70,6 +71,9 @@ class Commands:
         }
         result["ready"], result["waiting_for"] = readiness(directors, traffic)
         return result
+
+    def do_clock(self) -> dict:
+        return {"now": time.time()}
 
     def do_traffic(self, since: float = 0.0) -> dict:
         return self.cluster.traffic.summary(since=float(since))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from lab import AGENT_PORT, HOST_NAMESPACE, REAL_SERVERS, TAP_UML_ADDRESS
+from lab import AGENT_PORT, DIRECTORS, HOST_NAMESPACE, REAL_SERVERS, TAP_UML_ADDRESS
 from lab.tcp_control import AgentClient
 from tests.conftest import require_root_and_tools
 from tests.kernel.uml import available
@@ -94,6 +94,11 @@ def wait_until(predicate, timeout: float, what: str, step: float = 0.5):
         time.sleep(step)
 
 
+def lab_now(agent) -> float:
+    """The lab's clock (UML keeps its own): traffic records are stamped with it."""
+    return agent.call("clock")["now"]
+
+
 def active_director(status: dict) -> tuple[str | None, dict]:
     """(name, lvsd status) of the director whose pulse says active."""
     for name, director in status["directors"].items():
@@ -133,17 +138,35 @@ def lab_control(page, lab, row: str, button: str) -> float:
     return clicked
 
 
+def open_control(page, lab) -> None:
+    """/control, its live part refreshed every second (control.js)."""
+    page.goto(f"{lab['url']}/control")
+    page.locator("#refresh-interval").select_option("1")
+
+
+def node_state(page, director: str):
+    """The Role cell of a director's row on /control, found by its address (its name there follows its role)."""
+    row = page.locator("#control-live table.directors tr[data-node]", has_text=DIRECTORS[director][0])
+    return row.locator(".node-state")
+
+
+def server_row(page, name: str):
+    return page.locator(f'#control-live tr[data-server="web/{name}"]')
+
+
 def test_1_login_shows_primary_active_backup_standby_three_servers_and_rising_counters(lab, console, agent):
     console.goto(f"{lab['url']}/login")
     console.get_by_label("User name").fill("admin")
     console.get_by_label("Password").fill(lab["password"])
     console.get_by_role("button", name="Log in").click()
     console.wait_for_url("**/control")
-    expect(console.locator("#lab-controls h2")).to_contain_text("LAB ONLY")
-    expect(console.locator('tr[data-lab-director="dir1"] .lab-role')).to_have_text("active")
-    expect(console.locator('tr[data-lab-director="dir2"] .lab-role')).to_have_text("standby")
+    console.locator("#refresh-interval").select_option("1")
+    expect(node_state(console, "dir1")).to_contain_text("active")
+    expect(node_state(console, "dir2")).to_contain_text("standby")
     for name in ("rs1", "rs2", "rs3"):
-        expect(console.locator(f'tr[data-lab-service="{name}"] .lab-health')).to_have_text("up")
+        expect(server_row(console, name)).to_have_attribute("data-health", "up")
+    expect(console.locator("#control-live tr[data-server]")).to_have_count(3)
+    expect(console.locator("#lab-controls h2")).to_contain_text("LAB ONLY")
     first = {n: int(console.locator(f'tr[data-lab-service="{n}"] .lab-answers').inner_text()) for n in ("rs1", "rs2")}
     shot(console, "1-control")
 
@@ -157,6 +180,7 @@ def test_1_login_shows_primary_active_backup_standby_three_servers_and_rising_co
     after = sum(d["stats"]["conns"] for d in table_dests(agent).values())
     print(f"IPVS connections of the VIP: {before} -> {after} in 3 s")
     assert after > before + 10, "the connection counters of the VIP do not rise"
+    expect(console.locator('#control-live div[data-virtual="web"] h3')).to_contain_text(re.compile(r"[1-9]\d* conn/s"))
     console.reload()
     later = {n: int(console.locator(f'tr[data-lab-service="{n}"] .lab-answers').inner_text()) for n in ("rs1", "rs2")}
     assert all(later[n] > first[n] for n in first), f"answer counters on the page do not rise: {first} -> {later}"
@@ -179,25 +203,26 @@ def test_2_add_a_real_server_and_apply_to_both_directors(lab, console, agent):
     for director in ("dir1", "dir2"):
         text = (REPO / "var" / "lab" / director / "lvs.cf").read_text()
         assert "server rs4" in text and f"serial_no = {serial}" in text, f"{director}'s lvs.cf lacks rs4"
-    wait_until(lambda: servers(agent).get("rs4", {}).get("in_ipvs"), CHECK_WINDOW, "rs4 in the IPVS table")
-    since = time.time()
+    open_control(console, lab)
+    expect(server_row(console, "rs4")).to_have_attribute("data-health", "up", timeout=CHECK_WINDOW * 1000)
+    since = lab_now(agent)
     time.sleep(3)
     traffic = agent.call("traffic", since=since)
     print(f"client after adding rs4: {traffic['by_server']}, {traffic['errors']} errors")
     assert traffic["by_server"].get("rs4", 0) > 0, f"rs4 receives no traffic: {traffic}"
-    console.goto(f"{lab['url']}/lab/")
-    expect(console.locator('tr[data-lab-service="rs4"] .lab-health')).to_have_text("up")
-    shot(console, "2-lab-rs4")
+    assert servers(agent)["rs4"]["in_ipvs"]
+    shot(console, "2-control-rs4")
 
 
 def test_3_stopped_service_turns_down_and_the_client_sees_no_errors_after(lab, console, agent):
     stopped_at = lab_control(console, lab, 'tr[data-lab-service="rs1"]', "Stop service")
-    wait_until(lambda: servers(agent)["rs1"]["health"] == "down" and not servers(agent)["rs1"]["in_ipvs"],
-               CHECK_WINDOW, "rs1 down and out of the table")
-    removed_at = time.time()
-    print(f"rs1 out of the table {removed_at - stopped_at:.1f} s after its service stopped")
-    console.goto(f"{lab['url']}/lab/")
-    expect(console.locator('tr[data-lab-service="rs1"] .lab-health')).to_contain_text("down")
+    open_control(console, lab)
+    expect(server_row(console, "rs1")).to_have_attribute("data-health", "down", timeout=15_000)
+    shown_at = time.time()
+    wait_until(lambda: not servers(agent)["rs1"]["in_ipvs"], CHECK_WINDOW, "rs1 out of the table")
+    removed_at = lab_now(agent)
+    print(f"rs1 down on the page {shown_at - stopped_at:.1f} s after its service stopped (the page itself takes "
+          f"a few seconds to load in the lab)")
     shot(console, "3-rs1-down")
     time.sleep(4)
     traffic = agent.call("traffic", since=removed_at + 0.5)
@@ -208,62 +233,78 @@ def test_3_stopped_service_turns_down_and_the_client_sees_no_errors_after(lab, c
     wait_until(lambda: servers(agent)["rs1"]["in_ipvs"], 3 * CHECK_WINDOW, "rs1 back in the table")
 
 
+def pulse_forwards_drain() -> bool:
+    from piranha.pulse import commands
+    return "drain" in commands.COMMANDS
+
+
 def test_4_drain_a_server_until_it_leaves_the_table_without_client_errors(lab, console, agent):
-    """Drain by configuration (weight 0, then deactivate): the console's drain action belongs to issue 7."""
-    started = time.time()
-    console.goto(f"{lab['url']}/virtual/web/real/rs2")
-    console.locator("#weight").fill("0")
-    console.locator("form button[type=submit].primary").click()
-    apply_draft(console, lab, "lab: drain rs2 (weight 0)")
-    wait_until(lambda: table_dests(agent).get(REAL_SERVERS["rs2"], {}).get("weight") == 0, CHECK_WINDOW,
-               "rs2 at weight 0")
-    weight_zero_at = time.time()
-    time.sleep(2)
-    quiet = agent.call("traffic", since=weight_zero_at + 0.5)
-    assert "rs2" not in quiet["by_server"] and quiet["requests"] > 0, f"rs2 still gets new connections: {quiet}"
-    console.goto(f"{lab['url']}/lab/")
-    expect(console.locator('tr[data-lab-service="rs2"] .lab-weight')).to_have_text("0")
-    shot(console, "4-rs2-draining")
-    drained = wait_until(lambda: table_dests(agent)[REAL_SERVERS["rs2"]]["active_conns"] == 0 or None, 30,
-                         "rs2's active connections to end")
-    assert drained
-    console.goto(f"{lab['url']}/virtual/web/real")
-    console.locator("tr", has_text="rs2").get_by_role("button", name="Deactivate").click()
-    apply_draft(console, lab, "lab: rs2 out after draining")
-    wait_until(lambda: REAL_SERVERS["rs2"] not in table_dests(agent), CHECK_WINDOW, "rs2 out of the table")
-    console.goto(f"{lab['url']}/lab/")
-    expect(console.locator('tr[data-lab-service="rs2"] .lab-health')).to_contain_text("not configured")
+    started = lab_now(agent)
+    agent.call("hold", count=8, seconds=12)    # long requests: something for the drain to wait for
+    wait_until(lambda: (table_dests(agent)[REAL_SERVERS["rs2"]]["active_conns"] or 0) > 0, 10,
+               "held connections on rs2")
+    if pulse_forwards_drain():
+        open_control(console, lab)
+        server_row(console, "rs2").get_by_role("button", name="Drain").click()
+        expect(console.locator(".flash")).to_contain_text("drain web/rs2")
+        expect(server_row(console, "rs2").locator(".drain-progress")).to_be_visible()
+        shot(console, "4-rs2-draining")
+    else:
+        # pulse does not carry the console's drain to lvsd yet: drain by configuration (weight 0, then out)
+        print("pulse has no drain command: draining rs2 by configuration (weight 0, then deactivate)")
+        console.goto(f"{lab['url']}/virtual/web/real/rs2")
+        console.locator("#weight").fill("0")
+        console.locator("form button[type=submit].primary").click()
+        apply_draft(console, lab, "lab: drain rs2 (weight 0)")
+        wait_until(lambda: table_dests(agent).get(REAL_SERVERS["rs2"], {}).get("weight") == 0, CHECK_WINDOW,
+                   "rs2 at weight 0")
+        weight_zero_at = lab_now(agent)
+        open_control(console, lab)
+        shot(console, "4-rs2-draining")
+        time.sleep(2)
+        quiet = agent.call("traffic", since=weight_zero_at + 0.5)
+        assert "rs2" not in quiet["by_server"] and quiet["requests"] > 0, f"rs2 still gets new connections: {quiet}"
+        wait_until(lambda: table_dests(agent)[REAL_SERVERS["rs2"]]["active_conns"] == 0, 30,
+                   "rs2's held connections to end")
+        console.goto(f"{lab['url']}/virtual/web/real")
+        console.locator("tr", has_text="rs2").get_by_role("button", name="Deactivate").click()
+        apply_draft(console, lab, "lab: rs2 out after draining")
+    wait_until(lambda: REAL_SERVERS["rs2"] not in table_dests(agent), 40, "rs2 out of the table")
+    open_control(console, lab)
     shot(console, "4-rs2-out")
+    time.sleep(2)
     traffic = agent.call("traffic", since=started)
     print(f"client while rs2 drained: {traffic['by_server']}, {traffic['errors']} errors")
     assert traffic["errors"] == 0, traffic
-    recent = agent.call("traffic", since=time.time() - 2)
+    recent = agent.call("traffic", since=lab_now(agent) - 2)
     assert "rs2" not in recent["by_server"] and recent["requests"] > 0, recent
 
 
 def test_5_stopping_the_primary_pulse_fails_over_to_the_backup(lab, console, agent):
+    lab_before = lab_now(agent)
     stopped_at = lab_control(console, lab, 'tr[data-lab-director="dir1"]', "Stop pulse")
     wait_until(lambda: active_director(agent.call("status"))[0] == "dir2", 30, "dir2 active")
     became_active = time.time()
-    wait_until(lambda: agent.call("traffic", since=time.time() - 2)["by_server"] and
-               agent.call("traffic", since=time.time() - 2)["errors"] == 0, 30, "client traffic back")
-    traffic = agent.call("traffic", since=stopped_at - 1)
+    wait_until(lambda: agent.call("traffic", since=lab_now(agent) - 2)["by_server"] and
+               agent.call("traffic", since=lab_now(agent) - 2)["errors"] == 0, 30, "client traffic back")
+    traffic = agent.call("traffic", since=lab_before)
     print(f"failover: dir2 active {became_active - stopped_at:.1f} s after dir1's pulse stopped; client outage "
           f"{traffic['longest_outage_s']} s ({traffic['errors']} failed requests of {traffic['requests']})")
     assert traffic["longest_outage_s"] < 20, traffic
-    console.goto(f"{lab['url']}/lab/")
-    expect(console.locator('tr[data-lab-director="dir2"] .lab-role')).to_have_text("active")
-    expect(console.locator('tr[data-lab-director="dir1"] .lab-role')).to_have_text("—")
-    shot(console, "5-dir2-active")
+    open_control(console, lab)
+    expect(node_state(console, "dir2")).to_contain_text("active", timeout=20_000)
+    expect(node_state(console, "dir1")).to_contain_text("pulse not running")
+    shot(console, "5-backup-active")
     lab_control(console, lab, 'tr[data-lab-director="dir1"]', "Start pulse")
     wait_until(lambda: agent.call("status")["directors"]["dir1"]["status"], 30, "dir1's pulse answering")
     time.sleep(4)
     status = agent.call("status")
     assert active_director(status)[0] == "dir2", "the backup gave the VIP back (no failback expected)"
     assert not status["directors"]["dir1"]["status"]["active"]
-    console.goto(f"{lab['url']}/lab/")
-    expect(console.locator('tr[data-lab-director="dir1"] .lab-role')).to_have_text("standby")
-    shot(console, "5-dir1-standby")
+    open_control(console, lab)
+    expect(node_state(console, "dir1")).to_contain_text("standby", timeout=20_000)
+    expect(node_state(console, "dir2")).to_contain_text("active")
+    shot(console, "5-primary-standby")
 
 
 def test_6_roll_back_to_the_first_revision_and_the_table_returns(lab, console, agent):
@@ -275,14 +316,16 @@ def test_6_roll_back_to_the_first_revision_and_the_table_returns(lab, console, a
     wait_until(lambda: set(table_dests(agent)) == expected and
                all(d["weight"] == 1 for d in table_dests(agent).values()), 3 * CHECK_WINDOW,
                "the first revision's table (rs1-rs3, weight 1)")
-    since = time.time()
+    since = lab_now(agent)
     time.sleep(3)
     traffic = agent.call("traffic", since=since)
     print(f"client after rollback: {traffic['by_server']}, {traffic['errors']} errors")
     assert set(traffic["by_server"]) == {"rs1", "rs2", "rs3"} and traffic["errors"] == 0, traffic
-    console.goto(f"{lab['url']}/lab/")
-    expect(console.locator('tr[data-lab-service="rs4"] .lab-health')).to_contain_text("not configured")
-    shot(console, "6-lab-after-rollback")
+    open_control(console, lab)
+    expect(console.locator("#control-live tr[data-server]")).to_have_count(3, timeout=20_000)
+    for name in ("rs1", "rs2", "rs3"):
+        expect(server_row(console, name)).to_have_attribute("data-health", "up")
+    shot(console, "6-control-after-rollback")
 
 
 def test_7_cutting_the_directors_link_splits_and_restoring_it_heals(lab, console, agent):
@@ -296,8 +339,8 @@ def test_7_cutting_the_directors_link_splits_and_restoring_it_heals(lab, console
     wait_until(lambda: sum(bool((d["status"] or {}).get("active"))
                            for d in agent.call("status")["directors"].values()) == 1, 30, "one active director again")
     healed_at = time.time()
-    wait_until(lambda: agent.call("traffic", since=time.time() - 3)["errors"] == 0, 30, "client served again")
-    traffic = agent.call("traffic", since=time.time() - 3)
+    wait_until(lambda: agent.call("traffic", since=lab_now(agent) - 3)["errors"] == 0, 30, "client served again")
+    traffic = agent.call("traffic", since=lab_now(agent) - 3)
     print(f"split brain healed {healed_at - restored_at:.1f} s after the link came back; "
           f"client now {traffic['by_server']}")
     assert traffic["requests"] > 0 and traffic["by_server"], traffic
