@@ -28,8 +28,9 @@ from piranha.lvsd.health import HealthBook
 from piranha.lvsd.nanny_link import NannyLink
 from piranha.lvsd.operator import DISABLED, DRAIN_POLL, OperatorBook
 from piranha.lvsd.status import servers_json, table_json
+from piranha.lvsd.syncd import SyncDaemonError, set_sync_daemon
 from piranha.net.ipvs_fake import FakeIPVS
-from piranha.net.ipvs_model import IPVSError, LiveService, ServiceKey, SyncDaemon, Timeouts
+from piranha.net.ipvs_model import IPVSError, LiveService, ServiceKey, Timeouts
 
 log = logging.getLogger("lvsd")
 
@@ -355,25 +356,10 @@ class Lvsd:
         }
 
     def syncd(self, state) -> dict:
-        if state not in ("master", "backup", "stop"):
-            raise CommandError(f"syncd state {state!r} is not master, backup or stop")
-        config = self.loaded.config
-        for running in ("backup", "master"):
-            try:
-                self.ipvs.stop_sync_daemon(running)
-            except IPVSError as exc:
-                if exc.code != errno.ESRCH:
-                    raise CommandError(f"stopping the {running} sync daemon failed: {exc}") from None
-        if state != "stop":
-            if not config.syncd_iface:
-                raise CommandError("syncd: lvs.cf sets no syncd_iface")
-            daemon = SyncDaemon(state, config.syncd_iface, config.syncd_id & 0xFF)
-            try:
-                self.ipvs.start_sync_daemon(daemon)
-            except IPVSError as exc:
-                raise CommandError(f"starting the {state} sync daemon on {daemon.interface} failed: {exc}") from None
-            log.info("IPVS sync daemon started: %s on %s, syncid %d", state, daemon.interface, daemon.syncid)
-        return {"sync_daemons": [vars(d) for d in self.ipvs.sync_daemons()]}
+        try:
+            return {"sync_daemons": set_sync_daemon(self.ipvs, self.loaded.config, state)}
+        except SyncDaemonError as exc:
+            raise CommandError(str(exc)) from None
 
     # -- operator decisions ----------------------------------------------------------------------------
     def _dest_of(self, ident: str):

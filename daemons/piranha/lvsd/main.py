@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where operator decisions (drained/disabled servers) are kept across reloads and "
                              "restarts (default: the control socket's name with -operator.json, e.g. "
                              "/run/piranha/lvsd-operator.json)")
+    parser.add_argument("--syncd", choices=("master", "backup", "stop"), metavar="STATE",
+                        help="only set the IPVS connection-sync daemon (master, backup or stop) from lvs.cf's "
+                             "syncd_iface/syncd_id and exit; pulse runs this on a standby node")
     parser.add_argument("--ramp-step", type=float, default=20.0, metavar="SECONDS",
                         help="a server back from a failure doubles its weight this often (default 20, as nanny)")
     return parser
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check_config:
         print(f"{args.config}: valid (serial {loaded.serial})")
         return 0
+    if args.syncd:
+        return _set_sync_daemon(loaded.config, args.syncd)
     if not args.nodaemon:
         _daemonize()
     if args.pidfile:
@@ -97,6 +102,20 @@ def main(argv: list[str] | None = None) -> int:
                 os.unlink(args.pidfile)
             except FileNotFoundError:
                 pass
+
+
+def _set_sync_daemon(config, state: str) -> int:
+    from piranha.lvsd.syncd import SyncDaemonError, set_sync_daemon
+    from piranha.net.ipvs import IPVSError, KernelIPVS
+
+    try:
+        with KernelIPVS() as ipvs:
+            running = set_sync_daemon(ipvs, config, state)
+    except (IPVSError, SyncDaemonError) as exc:
+        log.critical("cannot set the IPVS sync daemon to %s: %s", state, exc)
+        return 1
+    log.info("IPVS sync daemons now: %s", ", ".join(f"{d['state']} on {d['interface']}" for d in running) or "none")
+    return 0
 
 
 async def _run(args, loaded) -> int:

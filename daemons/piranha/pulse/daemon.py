@@ -224,6 +224,11 @@ class Pulse:
             await self._start_fos("--monitor")
         else:
             self._run_cmd(self.settings.inactive_cmd, "inactive_cmd")
+            if self.settings.syncdaemon and not (self.options.no_lvsd or self.options.test_start):
+                # No lvsd runs on a standby: a one-shot lvsd starts the backup sync daemon, so this node
+                # holds the active node's connection table when it takes over.
+                argv = (self.lvsd.command, "--syncd", "backup", "-c", self.settings.path)
+                self.spawn(run_command(argv, "lvsd --syncd backup"))
 
     async def _start_fos(self, mode: str) -> None:
         if self.options.test_start:

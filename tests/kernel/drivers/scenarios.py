@@ -288,6 +288,16 @@ def sync_daemon(run: Run, figures: dict) -> None:
     run.ctl.call("syncd", state="stop")
     shown = run.lab.director.run("ipvsadm", "-L", "--daemon")
     check(shown.strip() == "", f"after stop: {shown}")
+    # The one-shot pulse runs on a standby node, where no lvsd serves: same result, then exit.
+    lvsd = str(REPO / ".venv/bin/lvsd")
+    standby_cf = run.workdir / "standby.cf"      # run.cf holds the invalid file of the scenario before
+    standby_cf.write_text(lvs_cf(1, {"scheduler": "rr"}))
+    run.lab.director.run(lvsd, "--syncd", "backup", "-c", str(standby_cf))
+    shown = figures["one-shot"] = run.lab.director.run("ipvsadm", "-L", "--daemon").strip()
+    check("backup sync daemon" in shown and "syncid=9" in shown, f"after lvsd --syncd backup: {shown}")
+    run.lab.director.run(lvsd, "--syncd", "stop", "-c", str(standby_cf))
+    shown = run.lab.director.run("ipvsadm", "-L", "--daemon")
+    check(shown.strip() == "", f"after lvsd --syncd stop: {shown}")
 
 
 def clean_stop(run: Run, figures: dict) -> None:
