@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from piranha.lvscf import schema
-from piranha.lvscf.converters import Boolean, HostDevice, Interface
+from piranha.lvscf.converters import Boolean, HostDevice, Interface, Name
 
 # A form-input limit (request hygiene, not a keyword rule): no lvs.cf value needs more.
 MAX_INPUT_LENGTH = 1024
@@ -139,6 +139,20 @@ def keyword_field(block: str, attr: str):
     render_kw = {"placeholder": default_hint} if default_hint else {}
     return StringField(label, description=help_text, render_kw=render_kw,
                        validators=[Length(max=MAX_INPUT_LENGTH), KeywordValue(_parser(kw, attr))])
+
+
+def _block_name(form, field):
+    """The name of a virtual server, real server or failover service, as the format library accepts it."""
+    try:
+        Name().check(field.data or "")
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+class NamedForm(FlaskForm):
+    """The base of the forms of named blocks: the name, then the block's keyword fields."""
+    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_INPUT_LENGTH), _block_name],
+                       description="One word: no blanks, braces, quotes or leading '#'.")
 
 
 def keyword_form(block: str, attrs: list[str], base=FlaskForm):

@@ -31,7 +31,8 @@ SYNC_METHODS = ("rsync", "ssh", "none")
 # user@host, user@host:port, user@[v6]:port, host, host:port. No part starts with "-": ssh, and the ssh that
 # rsync starts, must never read a user or host name as an option.
 _DESTINATION = re.compile(r"^(?:(?P<user>[A-Za-z0-9_][A-Za-z0-9._-]*)@)?"
-                          r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9_][A-Za-z0-9._-]*))(?::(?P<port>\d{1,5}))?$")
+                          r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9_][A-Za-z0-9._-]*))"
+                          r"(?::(?P<port>\d{1,5}))?$")
 
 
 class SettingsError(ValueError):

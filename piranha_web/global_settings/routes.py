@@ -1,11 +1,10 @@
 """GLOBAL SETTINGS: the primary director, forwarding method, NAT router, IPVS timeouts and commands."""
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
 
-from piranha_web import revisions
 from piranha_web.global_settings import bp
-from piranha_web.keyword_forms import fill_model, keyword_form, model_data
-from piranha_web.panels import changed_note, save_or_show
+from piranha_web.keyword_forms import keyword_form
+from piranha_web.panels import edit_block
 
 FIELDSETS = [
     ("Primary director", ["primary", "primary_private", "service"]),
@@ -17,21 +16,12 @@ ATTRS = [attr for _, attrs in FIELDSETS for attr in attrs]
 GlobalForm = keyword_form("global", ATTRS)
 
 
-def _render(form):
+def _render(form, config):
     return render_template("global_settings/index.html", form=form, fieldsets=FIELDSETS)
 
 
 @bp.route("/global", methods=["GET", "POST"])
 def index():
-    if request.method == "GET":
-        data = model_data(revisions.view_config(), "global", ATTRS, revisions.draft_version())
-        return _render(GlobalForm(data=data))
-    form = GlobalForm()
-    if not form.validate_on_submit():
-        return _render(form), 400
-    config = revisions.draft_config()
-    before = model_data(config, "global", ATTRS, 0)
-    fill_model(form, config, "global", ATTRS)
-    note = changed_note("global settings", before, model_data(config, "global", ATTRS, 0))
-    return save_or_show(form, config, (), note, _render, url_for("global_settings.index"),
-                        field_map={"nat_router": "nat_router"})
+    return edit_block(lambda config: config, "global", ATTRS, GlobalForm, _render, note_prefix="global settings",
+                      block_path=lambda config: (), success_url=lambda config: url_for("global_settings.index"),
+                      field_map={"nat_router": "nat_router"})

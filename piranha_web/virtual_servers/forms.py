@@ -1,23 +1,6 @@
 """Forms of the VIRTUAL SERVERS panels: schema keyword fields plus the block name."""
 
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length, ValidationError
-
-from piranha_web.keyword_forms import MAX_INPUT_LENGTH, keyword_form
-from piranha_web.panels import check_block_name
-
-
-def _valid_name(form, field):
-    try:
-        check_block_name(field.data or "")
-    except ValueError as error:
-        raise ValidationError(str(error)) from None
-
-
-class NamedForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_INPUT_LENGTH), _valid_name],
-                       description="One word: no blanks, braces, quotes or leading '#'.")
+from piranha_web.keyword_forms import NamedForm, keyword_form
 
 
 VIRTUAL_FIELDSETS = [

@@ -1,85 +1,78 @@
 """REAL SERVER panel of a virtual server: list, add, edit, delete, (de)activate."""
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
 
 from piranha.lvscf.model import RealServer
 from piranha_web import revisions
-from piranha_web.keyword_forms import fill_model, model_data
-from piranha_web.panels import changed_note, find_or_404, save_or_show
+from piranha_web.panels import add_block, delete_block, edit_block, find_or_404, toggle_block
 from piranha_web.virtual_servers import bp
 from piranha_web.virtual_servers.forms import REAL_ATTRS, REAL_FIELDSETS, RealForm
-from piranha_web.virtual_servers.routes import _save_action
 
 
-def _render_list(virtual, form, status=200):
-    return render_template("virtual_servers/real.html", virtual=virtual, form=form,
-                           fieldsets=REAL_FIELDSETS), status
+def _render_list(virtual, form):
+    return render_template("virtual_servers/real.html", virtual=virtual, form=form, fieldsets=REAL_FIELDSETS)
+
+
+def _list_url(name: str) -> str:
+    return url_for("virtual_servers.real_servers", name=name)
+
+
+def _servers(name: str):
+    return lambda config: find_or_404(config.virtual_server, name).servers
+
+
+def _server(name: str, rname: str):
+    return lambda config: find_or_404(find_or_404(config.virtual_server, name).server, rname)
+
+
+def _block_path(name: str):
+    return lambda server: ("virtual", name, "server", server.name)
 
 
 @bp.route("/<name>/real")
 def real_servers(name):
     virtual = find_or_404(revisions.view_config().virtual_server, name)
-    form = RealForm(data={"draft_version": revisions.draft_version(), "weight": "1", "active": True})
-    return _render_list(virtual, form)
+    return _render_list(virtual, RealForm(data={"draft_version": revisions.draft_version(), "weight": "1",
+                                                "active": True}))
 
 
 @bp.route("/<name>/real", methods=["POST"])
 def add_real(name):
-    config = revisions.draft_config()
-    virtual = find_or_404(config.virtual_server, name)
-    form = RealForm()
-    if not form.validate_on_submit():
-        return _render_list(virtual, form, 400)
-    server = RealServer(name=form.name.data)
-    fill_model(form, server, "server", REAL_ATTRS)
-    virtual.servers.append(server)
-    return save_or_show(form, config, ("virtual", name, "server", server.name),
-                        f"virtual {name}: real server {server.name} added",
-                        lambda f: _render_list(virtual, f)[0], url_for("virtual_servers.real_servers", name=name))
+    virtual = None  # the draft's, once found: the form shown again lists its servers
 
+    def servers(config):
+        nonlocal virtual
+        virtual = find_or_404(config.virtual_server, name)
+        return virtual.servers
 
-def _render_edit(virtual, server, form):
-    return render_template("virtual_servers/real_edit.html", virtual=virtual, server=server, form=form,
-                           fieldsets=REAL_FIELDSETS)
+    return add_block(servers, RealServer, "server", REAL_ATTRS, RealForm, lambda form: _render_list(virtual, form),
+                     note=lambda server: f"virtual {name}: real server {server.name} added",
+                     block_path=_block_path(name), success_url=lambda server: _list_url(name))
 
 
 @bp.route("/<name>/real/<rname>", methods=["GET", "POST"])
 def edit_real(name, rname):
-    if request.method == "GET":
-        virtual = find_or_404(revisions.view_config().virtual_server, name)
-        server = find_or_404(virtual.server, rname)
-        data = model_data(server, "server", REAL_ATTRS, revisions.draft_version())
-        return _render_edit(virtual, server, RealForm(data=dict(data, name=server.name)))
-    config = revisions.draft_config()
-    virtual = find_or_404(config.virtual_server, name)
-    server = find_or_404(virtual.server, rname)
-    form = RealForm()
-    if not form.validate_on_submit():
-        return _render_edit(virtual, server, form), 400
-    before = model_data(server, "server", REAL_ATTRS, 0)
-    fill_model(form, server, "server", REAL_ATTRS)
-    server.name = form.name.data
-    note = changed_note(f"virtual {name}: real server {rname}", dict(before, name=rname),
-                        dict(model_data(server, "server", REAL_ATTRS, 0), name=server.name))
-    return save_or_show(form, config, ("virtual", name, "server", server.name), note,
-                        lambda f: _render_edit(virtual, server, f), url_for("virtual_servers.real_servers", name=name))
+    virtual = None  # the one `find` looked in: the page names it
+
+    def find(config):
+        nonlocal virtual
+        virtual = find_or_404(config.virtual_server, name)
+        return find_or_404(virtual.server, rname)
+
+    def render(form, server):
+        return render_template("virtual_servers/real_edit.html", virtual=virtual, server=server, form=form,
+                               fieldsets=REAL_FIELDSETS)
+
+    return edit_block(find, "server", REAL_ATTRS, RealForm, render, note_prefix=f"virtual {name}: real server {rname}",
+                      block_path=_block_path(name), success_url=lambda server: _list_url(name))
 
 
 @bp.route("/<name>/real/<rname>/toggle", methods=["POST"])
 def toggle_real(name, rname):
-    config = revisions.draft_config()
-    server = find_or_404(find_or_404(config.virtual_server, name).server, rname)
-    server.active = not server.active
-    server.present.add("active")
-    state = "activated" if server.active else "deactivated"
-    return _save_action(config, f"virtual {name}: real server {rname} {state}",
-                        url_for("virtual_servers.real_servers", name=name))
+    return toggle_block(_server(name, rname), f"virtual {name}: real server {rname}", _list_url(name))
 
 
 @bp.route("/<name>/real/<rname>/delete", methods=["POST"])
 def delete_real(name, rname):
-    config = revisions.draft_config()
-    virtual = find_or_404(config.virtual_server, name)
-    virtual.servers.remove(find_or_404(virtual.server, rname))
-    return _save_action(config, f"virtual {name}: real server {rname} deleted",
-                        url_for("virtual_servers.real_servers", name=name))
+    return delete_block(_servers(name), _server(name, rname), f"virtual {name}: real server {rname}",
+                        _list_url(name))

@@ -17,7 +17,8 @@ from .panel_support import current_payload, draft_config, draft_state, payload
 
 
 class PanelMixin:
-    """A panel under test. Subclasses set the URLs and data; `read(config)` returns the edited value."""
+    """A panel under test. Subclasses set the URLs and data; `find(config)` returns the block edited (the
+    global settings when None)."""
 
     list_url: str
     list_shows: tuple[str, ...] = ()
@@ -28,16 +29,12 @@ class PanelMixin:
     edit_changes: dict
     invalid_changes: dict          # field -> bad value
     invalid_message: str           # text of the error shown beside that field
-    create_url: str
-    create_data: dict
-    created_name: str
-    delete_url: str
 
     def read(self, config, field):
-        raise NotImplementedError
-
-    def exists(self, config, name) -> bool:
-        raise NotImplementedError
+        """The value `field` has in the draft, as the form spells it (a whole number of seconds as an int)."""
+        find = type(self).find
+        value = getattr(find(config) if find else config, field)
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
     def form(self, app, **changes):
         return dict(current_payload(app, self.block, self.attrs, type(self).find), **changes)
@@ -80,7 +77,16 @@ class PanelMixin:
 
 
 class CreatableMixin(PanelMixin):
-    """A panel of a list of blocks: adds create and delete to the generic cases."""
+    """A panel of a list of blocks: adds create and delete to the generic cases; `siblings(config)` is the list."""
+
+    siblings = None
+    create_url: str
+    create_data: dict
+    created_name: str
+    delete_url: str
+
+    def exists(self, config, name) -> bool:
+        return any(block.name == name for block in type(self).siblings(config))
 
     def test_create_then_delete(self, app, client, auth):
         auth.login()
@@ -101,9 +107,6 @@ class TestGlobalSettings(PanelMixin):
     invalid_changes = {"primary": "300.1.1.1"}
     invalid_message = "'300.1.1.1' is not a valid IPv4 address"
 
-    def read(self, config, field):
-        return getattr(config, field)
-
 
 class TestRedundancy(PanelMixin):
     list_url = edit_url = "/redundancy"
@@ -112,10 +115,6 @@ class TestRedundancy(PanelMixin):
     edit_changes = {"backup_active": True, "backup": "192.0.2.12", "keepalive": "3", "deadtime": "9"}
     invalid_changes = {"heartbeat_port": "70000"}
     invalid_message = "'70000' is out of range (1-65535)"
-
-    def read(self, config, field):
-        value = getattr(config, field)
-        return {True: True}.get(value, int(value) if isinstance(value, float) else value)
 
     def test_edit_saves_to_the_draft(self, app, client, auth):
         auth.login()
@@ -145,6 +144,7 @@ class TestVirtualServers(CreatableMixin):
     list_shows = ("web", "203.0.113.10", "mail", "eth0:2", "255.255.255.0")
     edit_url = "/virtual/web"
     block, attrs, find = "virtual", VIRTUAL_ATTRS, staticmethod(_web)
+    siblings = staticmethod(lambda config: config.virtual_servers)
     edit_changes = {"port": "8080", "scheduler": "rr", "persistent": "300", "fwmark": "7",
                     "sorry_server": "198.51.100.99"}
     invalid_changes = {"device": "eth0:1 ; rm -rf /"}
@@ -153,12 +153,6 @@ class TestVirtualServers(CreatableMixin):
     create_data = {"name": "dns", "address": "203.0.113.53", "device": "eth0:3", "port": "53", "protocol": "udp"}
     created_name = "dns"
     delete_url = "/virtual/dns/delete"
-
-    def read(self, config, field):
-        return getattr(_web(config), field)
-
-    def exists(self, config, name):
-        return any(v.name == name for v in config.virtual_servers)
 
     def test_rename_moves_the_panel(self, app, client, auth):
         auth.login()
@@ -194,6 +188,7 @@ class TestRealServers(CreatableMixin):
     list_shows = ("web1", "198.51.100.11", "web2", "198.51.100.12")
     edit_url = "/virtual/web/real/web1"
     block, attrs, find = "server", REAL_ATTRS, staticmethod(_web1)
+    siblings = staticmethod(lambda config: config.virtual_server("web").servers)
     edit_changes = {"address": "198.51.100.31", "port": "8080", "weight": "5"}
     invalid_changes = {"weight": "-1"}
     invalid_message = "'-1' is out of range (0-65535)"
@@ -201,12 +196,6 @@ class TestRealServers(CreatableMixin):
     create_data = {"name": "web3", "address": "198.51.100.13", "weight": "2", "active": "y"}
     created_name = "web3"
     delete_url = "/virtual/web/real/web3/delete"
-
-    def read(self, config, field):
-        return getattr(_web1(config), field)
-
-    def exists(self, config, name):
-        return any(s.name == name for s in config.virtual_server("web").servers)
 
     def test_toggle(self, app, client, auth):
         auth.login()
@@ -228,9 +217,6 @@ class TestMonitoringScripts(PanelMixin):
     invalid_changes = {"expect": 'say "hi"'}
     invalid_message = "contains a double quote"
 
-    def read(self, config, field):
-        return getattr(_web(config), field)
-
     def test_clearing_a_field_removes_it(self, app, client, auth):
         auth.login()
         assert client.post(self.edit_url, data=self.form(app, send="")).status_code == 302
@@ -246,6 +232,7 @@ class TestFailoverServices(CreatableMixin):
     list_shows = ("db", "192.0.2.50")
     edit_url = "/failover/db"
     block, attrs, find = "failover", FAILOVER_ATTRS, staticmethod(_db)
+    siblings = staticmethod(lambda config: config.failover_services)
     edit_changes = {"port": "5432", "start_cmd": "/usr/bin/systemctl start postgresql", "timeout": "3"}
     invalid_changes = {"address": "192.0.2.300"}
     invalid_message = "'192.0.2.300' is not a valid IPv4 address"
@@ -263,13 +250,6 @@ class TestFailoverServices(CreatableMixin):
                                                   "stop_cmd": "/bin/true", "draft_version": "0"})
         assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
         auth.logout()
-
-    def read(self, config, field):
-        value = getattr(_db(config), field)
-        return int(value) if isinstance(value, float) else value
-
-    def exists(self, config, name):
-        return any(s.name == name for s in config.failover_services)
 
     def test_edit_saves_to_the_draft(self, app, client, auth):
         auth.login()
