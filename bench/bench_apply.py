@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from piranha_web.apply import engine  # noqa: E402
 from piranha_web.apply.settings import ApplySettings  # noqa: E402
-from tests.integration.apply_support import BACKUP_ADDR, PRIMARY_ADDR, BackupDirector, inside_netns  # noqa: E402
+from tests.integration.apply_support import BACKUP_ADDR, PRIMARY_ADDR, inside_netns, running_backup  # noqa: E402
 
 GOAL_SECONDS = 2.0
 COLUMNS = ("validate", "write", "sync", "remote reload", "total")
@@ -51,10 +51,7 @@ def run(runs: int, virtual_count: int, real_count: int, sync: str) -> dict[str, 
     times: dict[str, list[float]] = {name: [] for name in COLUMNS}
     with tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp_name:
         tmp = Path(tmp_name)
-        director = BackupDirector(tmp)
-        try:
-            director.start_sshd()
-            director.start_receiver()
+        with running_backup(tmp) as director:
             lvs_cf = tmp / "lvs.cf"
             settings = ApplySettings.from_mapping(director.settings(lvs_cf, PIRANHA_SYNC=sync), environ={})
             with inside_netns(director.primary.name):
@@ -71,8 +68,6 @@ def run(runs: int, virtual_count: int, real_count: int, sync: str) -> dict[str, 
                     times["total"].append(total)
             if director.remote_lvs_cf.read_text() != lvs_cf.read_text() or len(director.reloads()) != runs:
                 raise SystemExit("the backup does not hold the last file or missed a reload")
-        finally:
-            director.close()
     return times
 
 

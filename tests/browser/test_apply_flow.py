@@ -1,41 +1,14 @@
 """Apply in Chromium: edit → diff shown → Apply → each step shown → history lists it → rollback → Apply again.
 
-The console gets its own live server here: its pulse control socket and pidfile point into a temp dir, so an
-Apply never talks to the host's /run (no daemons there: the page must say "daemons not running").
+The module gets its own live server (conftest's fixture is per module): its pulse control socket and pidfile
+are in its var dir, so an Apply never talks to the host's /run (no daemons there: the page must say "daemons
+not running").
 """
 
 import re
-import threading
 from pathlib import Path
-from types import SimpleNamespace
 
-import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
-
-from piranha_web import create_app
-from piranha_web.cli import init_console
-from piranha_web.users_service import set_user
-
-ADMIN_PASSWORD = "browser-apply-password"
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    top = tmp_path_factory.mktemp("browser-apply")
-    var_dir = top / "var"
-    app = create_app({"PIRANHA_VAR_DIR": str(var_dir), "SECRET_KEY": "browser-apply-secret",
-                      "PIRANHA_CONTROL_SOCKET": str(top / "pulse.sock"),
-                      "PIRANHA_PULSE_PIDFILE": str(top / "pulse.pid")})
-    with app.app_context():
-        init_console()
-        set_user("admin", ADMIN_PASSWORD, "admin")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-console-apply", daemon=True)
-    thread.start()
-    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, admin_password=ADMIN_PASSWORD)
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def _apply(page, message):

@@ -176,3 +176,15 @@ class BackupDirector:
 
     def close(self) -> None:
         self.lab.close()
+
+
+@contextlib.contextmanager
+def running_backup(tmp: Path):
+    """A BackupDirector with its sshd and reload receiver started, closed (namespaces and all) afterwards."""
+    backup = BackupDirector(tmp)
+    try:
+        backup.start_sshd()
+        backup.start_receiver()
+        yield backup
+    finally:
+        backup.close()

@@ -21,7 +21,7 @@ from piranha_web.extensions import db  # noqa: E402
 from piranha_web.models import AuditEntry, NodeSync, User  # noqa: E402
 from piranha_web.users_service import set_user  # noqa: E402
 
-from .apply_support import BackupDirector, inside_netns  # noqa: E402
+from .apply_support import inside_netns, running_backup  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 PASSWORD = "apply-admin-password-1"
@@ -29,13 +29,8 @@ PASSWORD = "apply-admin-password-1"
 
 @pytest.fixture
 def director(tmp_path):
-    backup = BackupDirector(tmp_path)
-    try:
-        backup.start_sshd()
-        backup.start_receiver()
+    with running_backup(tmp_path) as backup:
         yield backup
-    finally:
-        backup.close()
 
 
 @pytest.fixture

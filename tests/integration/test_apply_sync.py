@@ -17,7 +17,7 @@ require_root_and_tools("ip", "sshd", "ssh", "rsync", "ssh-keygen")
 from piranha_web.apply import engine  # noqa: E402
 from piranha_web.apply.settings import ApplySettings  # noqa: E402
 
-from .apply_support import BACKUP_ADDR, PRIMARY_ADDR, BackupDirector, inside_netns  # noqa: E402
+from .apply_support import BACKUP_ADDR, PRIMARY_ADDR, inside_netns, running_backup  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -50,13 +50,8 @@ RUNNING = CONFIG.replace("weight = 1", "weight = 5")
 
 @pytest.fixture
 def director(tmp_path):
-    backup = BackupDirector(tmp_path)
-    try:
-        backup.start_sshd()
-        backup.start_receiver()
+    with running_backup(tmp_path) as backup:
         yield backup
-    finally:
-        backup.close()
 
 
 @pytest.fixture
