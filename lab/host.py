@@ -163,7 +163,8 @@ def status(paths: LabPaths) -> int:
     traffic = report["traffic"]
     print(f"  client, last 5 s: {traffic['by_server']} errors {traffic['errors']}")
     print(f"  directors' link: {'up' if report['link']['directors_connected'] else 'CUT'}")
-    print(f"  ready: {report['ready']}" + ("" if report["ready"] else f" (waiting for {'; '.join(report['waiting_for'])})"))
+    waiting = "" if report["ready"] else f" (waiting for {'; '.join(report['waiting_for'])})"
+    print(f"  ready: {report['ready']}{waiting}")
     return 0
 
 

@@ -93,14 +93,15 @@ class Topology:
     def __getitem__(self, role: str) -> Namespace:
         return self.spaces[role]
 
-    def _veth(self, a: str, b: str) -> tuple[str, str]:
+    def _veth(self) -> tuple[str, str]:
+        """A fresh veth pair in UML's own namespace (its ends are moved and renamed by the caller)."""
         self._links += 1
         tmp_a, tmp_b = f"plv{self._links}a", f"plv{self._links}b"
         sh("ip", "link", "add", tmp_a, "type", "veth", "peer", "name", tmp_b)
         return tmp_a, tmp_b
 
     def _plug(self, sw: Namespace, bridge: str, ns: Namespace, name: str, address: str, port: str) -> None:
-        inside, outside = self._veth(ns.name, sw.name)
+        inside, outside = self._veth()
         sh("ip", "link", "set", inside, "netns", ns.name)
         sh("ip", "link", "set", outside, "netns", sw.name)
         ns.ip("link", "set", inside, "name", name)
@@ -112,7 +113,7 @@ class Topology:
 
     def _plug_init_namespace(self, sw: Namespace) -> None:
         """UML's own namespace joins br-pub as the gateway between the TAP link and the public LAN."""
-        inside, outside = self._veth("init", sw.name)
+        inside, outside = self._veth()
         sh("ip", "link", "set", outside, "netns", sw.name)
         sh("ip", "link", "set", inside, "name", "pub0")
         sh("ip", "addr", "add", f"{UML_GATEWAY}/24", "dev", "pub0")
