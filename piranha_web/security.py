@@ -1,7 +1,7 @@
 """Response headers every page gets (CSP without inline code, no framing, no caching of pages); safe redirects.
 
 Every page is no-store: pages show configuration (addresses, commands) and user data, and the original GUI
-sent no-cache on every page for the same reason. Static files stay cacheable.
+sent no-cache on every page for the same reason. Static files (the app's and the blueprints') stay cacheable.
 """
 
 import re
@@ -22,12 +22,17 @@ def is_same_site_path(target: str | None) -> bool:
     return bool(target) and _SAME_SITE_PATH.fullmatch(target) is not None
 
 
+def _is_static(endpoint: str | None) -> bool:
+    """The app's static files or a blueprint's (apply.static): code and styles, no data."""
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+
+
 def _headers(response):
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    if request.endpoint != "static":
+    if not _is_static(request.endpoint):
         response.headers["Cache-Control"] = "no-store"
     return response
 

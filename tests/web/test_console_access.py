@@ -101,9 +101,10 @@ def test_every_post_refuses_a_missing_csrf_token(make_app, tmp_path):
     posts = [(endpoint, url) for endpoint, method, url in _routes(app) if method == "POST"]
     assert {_blueprint(endpoint) for endpoint, _ in posts} == set(POST_ROLES)
     for endpoint, url in posts:
-        response = client.post(url, data={})
-        assert response.status_code == 400, (endpoint, url, response.status_code)
-        assert b"security token" in response.data, endpoint
+        for data in ({}, {"csrf_token": "forged"}, {"csrf_token": token}):  # the pre-login token is void now
+            response = client.post(url, data=data)
+            assert response.status_code == 400, (endpoint, url, data, response.status_code)
+            assert b"security token" in response.data, endpoint
     assert client.get("/control").status_code == 200  # still logged in: nothing happened
 
 

@@ -192,7 +192,7 @@ def test_secrets_are_not_logged_or_shown(app, client, auth, caplog):
 
 def test_security_headers_on_pages(client, auth):
     auth.login()
-    for path in ("/login", "/control", "/users"):
+    for path in ("/login", "/control", "/users", "/apply", "/virtual/web/real", "/no-such-page", "/api/v1/nothing"):
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -203,7 +203,18 @@ def test_security_headers_on_pages(client, auth):
 
 def test_pages_have_no_inline_script_or_style(client, auth):
     auth.login()
-    for path in ("/login", "/control", "/users", "/history"):
+    for path in ("/login", "/control", "/users", "/history", "/apply", "/global", "/redundancy", "/virtual",
+                 "/virtual/web", "/virtual/web/real", "/virtual/web/scripts", "/failover", "/no-such-page"):
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
         assert "<style" not in html and " style=" not in html, path
+
+
+def test_static_files_stay_cacheable(client, auth):
+    auth.login()
+    for path in ("/static/piranha.css", "/apply/static/apply.js"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" not in response.headers.get("Cache-Control", ""), path
+        assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+        response.close()
