@@ -24,11 +24,11 @@ def _revision_or_404(number: int) -> Revision:
 
 @bp.route("", strict_slashes=False)
 def index():
-    page = request.args.get("page", 1, type=int) or 1
     total = db.session.scalar(select(func.count(Revision.id)))
-    rows = db.session.scalars(select(Revision).options(defer(Revision.text)).order_by(Revision.number.desc())
-                              .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = db.session.scalars(select(Revision).options(defer(Revision.text)).order_by(Revision.number.desc())
+                              .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return render_template("history/index.html", revisions=rows, page=page, pages=pages,
                            running=revisions.running_revision(), drift=revisions.drift())
 

@@ -146,3 +146,20 @@ def test_save_draft_never_stores_an_invalid_model(app):
         else:
             raise AssertionError("an invalid model was stored")
         assert revisions.current_draft() is None
+
+
+def test_history_pages_stay_within_range(app, client, auth, monkeypatch):
+    from piranha_web.history import routes
+    monkeypatch.setattr(routes, "PAGE_SIZE", 1)
+    with app.app_context():
+        config = revisions.draft_config()
+        config.keepalive = 3
+        revisions.save_draft(config, ADMIN, "a second revision")
+    auth.login("viewer")
+    for asked, shown, links in (("1", 1, ["?page=2\">Older"]), ("2", 2, ["?page=1\">Newer"]),
+                                ("99", 2, ["?page=1\">Newer"]), ("-3", 1, ["?page=2\">Older"])):
+        page = client.get(f"/history?page={asked}").get_data(as_text=True)
+        assert f"Page {shown} of 2" in page, asked
+        for link in links:
+            assert link in page, asked
+        assert page.count('name="b"') == 1, asked

@@ -266,3 +266,17 @@ def test_a_tampered_draft_version_is_a_visible_error(app, client, auth):
     assert response.status_code == 400
     assert 'class="form-errors"' in response.get_data(as_text=True)
     assert draft_state(app) == (0, None)
+
+
+def test_virtual_server_list_pages_and_search(app, client, auth, monkeypatch):
+    from piranha_web.virtual_servers import routes
+    monkeypatch.setattr(routes, "PAGE_SIZE", 1)
+    auth.login("viewer")
+    total = len(draft_config(app).virtual_servers)
+    assert total >= 2
+    first = client.get("/virtual").get_data(as_text=True)
+    assert f"Page 1 of {total}" in first and "?page=2\">Next" in first and "Previous" not in first
+    last = client.get("/virtual?page=999").get_data(as_text=True)
+    assert f"Page {total} of {total}" in last and f"?page={total - 1}\">Previous" in last and "Next</a>" not in last
+    found = client.get("/virtual?q=WEB").get_data(as_text=True)
+    assert "1 virtual server ·" in found and "Page 1 of" not in found
