@@ -1,7 +1,8 @@
 // CONTROL/MONITORING: refresh the live part of /control without reloading the page.
 // The page works without JavaScript (a server-rendered snapshot). With it, the fragment at
 // data-live-url replaces #control-live every N seconds (the select; 1 s at the least, remembered in
-// localStorage), never while the tab is hidden or while the user is typing in a form inside it.
+// localStorage), never while the tab is hidden or while the user is typing in a form inside it. Looks start
+// every N seconds (not N seconds after the last one ended), so a slow look does not stretch the interval.
 (function () {
   "use strict";
   var bar = document.getElementById("refresh-bar");
@@ -11,6 +12,7 @@
   var url = bar.getAttribute("data-live-url");
   var timer = null;
   var busy = false;
+  var lastStart = 0;
   var KEY = "piranha.control.refresh";
 
   function seconds() {
@@ -37,6 +39,7 @@
     if (busy || !live || document.hidden) { return; }
     if (typingInside(live)) { schedule(); return; }
     busy = true;
+    lastStart = Date.now();
     fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" }, redirect: "error" })
       .then(function (response) {
         if (!response.ok) { throw new Error("the console answered " + response.status); }
@@ -61,7 +64,7 @@
     timer = null;
     var wait = seconds();
     if (wait > 0 && !document.hidden) {
-      timer = window.setTimeout(refresh, wait * 1000);
+      timer = window.setTimeout(refresh, Math.max(0, wait * 1000 - (Date.now() - lastStart)));
     }
   }
 

@@ -4,7 +4,9 @@ Each answer is a NodeAnswer whose `state` says plainly what happened: `ok`, `not
 `refused` (pulse answered with an error, or the socket may not be used), `unreachable` (ssh failed: the
 message names the cause) or `not_configured` (no partner in the running lvs.cf, or backup_active = 0).
 The partner's answer is cached for PIRANHA_STATUS_CACHE_SECONDS per worker so that polling pages do not
-open an ssh connection each second.
+open an ssh connection each second. Once that age is passed, a look still gets the cached answer (up to
+STALE_LIMIT old, its `collected_at` says when) while a background thread asks the partner again: ssh to a
+slow backup never holds up the page. A cache time of 0 asks on every look, synchronously.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ OK, NOT_RUNNING, REFUSED, UNREACHABLE, NOT_CONFIGURED = "ok", "not_running", "re
     "not_configured"
 PARTNER = "partner"
 
+STALE_LIMIT = 60.0      # seconds: an older cached answer is not shown; the look waits for a fresh one
+
 _cache: dict[tuple, tuple[float, "NodeAnswer"]] = {}
 _cache_lock = threading.Lock()
+_refreshing: set[tuple] = set()
 
 
 @dataclass(frozen=True)
@@ -89,11 +94,13 @@ def partner() -> Partner:
     return Partner(destination, config.backup)
 
 
-def run_remote_ctl(destination: Destination, words: list[str], timeout: float | None = None) -> tuple[int, str, str]:
+def run_remote_ctl(destination: Destination, words: list[str], timeout: float | None = None,
+                   settings: ApplySettings | None = None, remote_ctl: tuple[str, ...] | None = None
+                   ) -> tuple[int, str, str]:
     """Run `piranha-ctl WORDS` on the partner; (exit status, stdout, stderr). Raises remote.RemoteError when
-    ssh itself failed (exit 255) or timed out."""
-    settings = apply_settings()
-    argv = remote.ssh_argv(settings, destination, [*status_settings().remote_ctl, *words])
+    ssh itself failed (exit 255) or timed out. Settings default to the app's (pass them outside a request)."""
+    settings = settings or apply_settings()
+    argv = remote.ssh_argv(settings, destination, [*(remote_ctl or status_settings().remote_ctl), *words])
     deadline = timeout if timeout is not None else settings.connect_timeout * 3 + 10
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=deadline, check=False)
@@ -105,10 +112,10 @@ def run_remote_ctl(destination: Destination, words: list[str], timeout: float | 
     return proc.returncode, proc.stdout.decode("utf-8", "replace"), stderr
 
 
-def _ask_partner(destination: Destination) -> NodeAnswer:
+def _ask_partner(destination: Destination, settings: ApplySettings, remote_ctl: tuple[str, ...]) -> NodeAnswer:
     where = str(destination)
     try:
-        code, out, err = run_remote_ctl(destination, ["status"])
+        code, out, err = run_remote_ctl(destination, ["status"], settings=settings, remote_ctl=remote_ctl)
     except remote.RemoteError as exc:
         return NodeAnswer(where, UNREACHABLE, error=exc.failure.message, collected_at=time.time())
     if code == remote.EXIT_NOT_RUNNING:
@@ -130,16 +137,42 @@ def partner_status(fresh: bool = False) -> tuple[Partner, NodeAnswer]:
     found = partner()
     if found.destination is None:
         return found, NodeAnswer(found.address or "", NOT_CONFIGURED, error=found.reason, collected_at=time.time())
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], str(found.destination), status_settings().remote_ctl)
+    settings, remote_ctl = apply_settings(), status_settings().remote_ctl
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], str(found.destination), remote_ctl)
     ttl = status_settings().cache_seconds
     with _cache_lock:
         cached = _cache.get(key)
-    if cached is not None and not fresh and time.monotonic() - cached[0] < ttl:
-        return found, cached[1]
-    answer = _ask_partner(found.destination)
+    if cached is not None and not fresh and ttl > 0:
+        age = time.monotonic() - cached[0]
+        if age < ttl:
+            return found, cached[1]
+        if age < max(STALE_LIMIT, ttl * 2):
+            _refresh_in_background(key, found.destination, settings, remote_ctl)
+            return found, cached[1]
+    answer = _ask_partner(found.destination, settings, remote_ctl)
     with _cache_lock:
         _cache[key] = (time.monotonic(), answer)
     return found, answer
+
+
+def _refresh_in_background(key: tuple, destination: Destination, settings: ApplySettings,
+                           remote_ctl: tuple[str, ...]) -> None:
+    with _cache_lock:
+        if key in _refreshing:
+            return
+        _refreshing.add(key)
+
+    def refresh():
+        try:
+            answer = _ask_partner(destination, settings, remote_ctl)
+            with _cache_lock:
+                if key in _cache:           # not forgotten meanwhile (an action asks for a fresh look)
+                    _cache[key] = (time.monotonic(), answer)
+        finally:
+            with _cache_lock:
+                _refreshing.discard(key)
+
+    threading.Thread(target=refresh, name="piranha-partner-status", daemon=True).start()
 
 
 def forget_partner_answer() -> None:

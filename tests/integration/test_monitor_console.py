@@ -39,8 +39,9 @@ BACKUP = DIRECTORS["d2"]
 class Monitored:
     """The cluster, sshd on d2, and a console on d1 whose settings point at both pulses."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, cache_seconds: float = 0):
         self.tmp = tmp
+        self.cache_seconds = cache_seconds
         self.cluster = Cluster(prefix="mo")
         self.sshd: subprocess.Popen | None = None
         try:
@@ -91,7 +92,7 @@ class Monitored:
             "PIRANHA_SSH_KEY": str(self.client_key), "PIRANHA_SSH_KNOWN_HOSTS": str(self.known_hosts),
             "PIRANHA_SSH_CONNECT_TIMEOUT": 3, "PIRANHA_SYNC": "none", "PIRANHA_BACKUP_CHECK_SECONDS": 0,
             "PIRANHA_REMOTE_CTL": f"{VENV_BIN / 'piranha-ctl'} --socket {self.cluster.socket('d2')}",
-            "PIRANHA_STATUS_CACHE_SECONDS": 0, "PIRANHA_METRICS_ALLOW": "127.0.0.1",
+            "PIRANHA_STATUS_CACHE_SECONDS": self.cache_seconds, "PIRANHA_METRICS_ALLOW": "127.0.0.1",
         })
         with app.app_context():
             init_console()
@@ -257,3 +258,22 @@ def test_server_actions_need_an_lvsd_and_say_so(monitored):
                                       "--test-start)")
     viewer = monitored.client("viewer")
     assert monitored.post(viewer, "/control/action", data={"action": "reload", "node": "primary"}).status_code == 403
+
+
+def test_a_cached_partner_answer_is_refreshed_in_the_background(tmp_path):
+    setup = Monitored(tmp_path, cache_seconds=1)
+    try:
+        setup.cluster.start("d1")
+        setup.cluster.start("d2")
+        client = setup.client("viewer")
+        assert _nodes(setup.status(client))["backup"]["reach"] == "ok"
+        setup.cluster.kill("d2")
+        assert _nodes(setup.status(client))["backup"]["reach"] == "ok", "within the cache time: the cached answer"
+        time.sleep(1.2)
+        started = time.monotonic()
+        stale = _nodes(setup.status(client))["backup"]
+        assert stale["reach"] == "ok" and time.monotonic() - started < 1.0, "past it: no wait for ssh"
+        setup.cluster.wait_for(lambda: _nodes(setup.status(client))["backup"]["reach"] == "not_running", 10,
+                               "the background look's answer")
+    finally:
+        setup.close()

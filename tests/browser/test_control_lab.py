@@ -1,0 +1,133 @@
+"""/control in Chromium against the lab (real IPVS in User-Mode Linux, pulse → lvsd → nanny on both directors):
+a real server's state follows its listener within two refresh intervals, and the console's Drain takes a
+server to weight 0 and then out of the table, shown on the page, kept across a reload, undone by Enable.
+
+The lab (./scripts/lab start) is started and stopped by tests/browser/test_lab.py's fixtures. Screenshots:
+test-output/browser/control-lab/.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import require_root_and_tools
+from tests.kernel.uml import available
+
+require_root_and_tools("ip", "ssh-keygen", "sshd", "rsync")
+if available():
+    pytest.skip(available(), allow_module_level=True)
+
+from lab import REAL_SERVERS  # noqa: E402
+from tests.browser.test_lab import agent, lab, servers, table_dests, wait_until  # noqa: E402,F401
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser" / "control-lab"
+INTERVAL = 2           # seconds between the page's looks (the console runs inside UML: each look takes a while)
+
+
+@pytest.fixture(scope="module")
+def control(lab, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{lab['url']}/login")
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill(lab["password"])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/control")
+    page.select_option("#refresh-interval", str(INTERVAL))
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def row(page, server: str):
+    return page.locator(f'tr[data-server="web/{server}"]')
+
+
+def test_live_view_of_the_lab(control, agent):
+    wait_until(lambda: all(s["health"] == "up" for s in servers(agent).values()), 60, "rs1-rs3 up")
+    for name in ("rs1", "rs2", "rs3"):
+        expect(row(control, name)).to_have_attribute("data-health", "up", timeout=20_000)
+    expect(control.locator('tr[data-node="primary"] .node-state')).to_contain_text("active")
+    expect(control.locator('tr[data-node="backup"] .node-state')).to_contain_text("standby")
+    expect(control.locator("#sync-warning")).to_have_count(0)
+    shot(control, "1-lab-running")
+
+
+def _look_durations(page, seconds: float) -> list[float]:
+    """How long each of the page's looks (/control/live) takes, over `seconds`."""
+    durations: list[float] = []
+
+    def finished(request):
+        if "/control/live" in request.url:
+            durations.append(request.timing["responseEnd"] / 1000.0)
+    page.on("requestfinished", finished)
+    page.wait_for_timeout(seconds * 1000)
+    page.remove_listener("requestfinished", finished)
+    return durations
+
+
+def test_a_stopped_listener_shows_down_within_two_intervals(control, agent):
+    looks = _look_durations(control, 4 * INTERVAL)
+    print(f"/control/live inside the lab: {len(looks)} looks in {4 * INTERVAL} s, each "
+          f"{min(looks):.2f}-{max(looks):.2f} s")
+    stopped = time.monotonic()
+    agent.call("service", server="rs3", action="stop")
+    try:
+        wait_until(lambda: servers(agent)["rs3"]["health"] == "down", 30, "lvsd reports rs3 down", step=0.1)
+        reported = time.monotonic()
+        expect(row(control, "rs3")).to_have_attribute("data-health", "down", timeout=4 * INTERVAL * 1000)
+        shown = time.monotonic()
+        print(f"rs3 stopped: lvsd reported it down after {reported - stopped:.1f} s (its checks), the page "
+              f"showed it {shown - reported:.1f} s later (interval {INTERVAL} s), {shown - stopped:.1f} s in all")
+        assert shown - reported <= 2 * INTERVAL, f"the page showed rs3 down {shown - reported:.1f} s after lvsd"
+        expect(control.locator("ol.events")).to_contain_text("web/rs3: up → down")
+        shot(control, "2-rs3-down")
+    finally:
+        agent.call("service", server="rs3", action="start")
+    expect(row(control, "rs3")).to_have_attribute("data-health", "up", timeout=60_000)
+
+
+def test_drain_takes_a_server_out_and_it_stays_out_until_enabled(control, agent):
+    rs2 = REAL_SERVERS["rs2"]
+    seen: list[str] = []
+    row(control, "rs2").locator("input.drain-timeout").fill("30")
+    row(control, "rs2").get_by_role("button", name="Drain").click()
+    expect(control.locator(".flash")).to_contain_text("drain web/rs2 sent to primary")
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        state = row(control, "rs2").get_attribute("data-health")
+        if not seen or seen[-1] != state:
+            seen.append(state)
+            if state == "draining":
+                shot(control, "3-rs2-draining")
+        if state == "disabled":
+            break
+        time.sleep(0.2)
+    print(f"rs2 on the page after Drain: {' → '.join(seen)}")
+    assert seen[-1] == "disabled", seen
+    expect(row(control, "rs2")).to_contain_text("drained")
+    assert rs2 not in table_dests(agent), "rs2 left the IPVS table"
+    assert servers(agent)["rs2"]["admin"]["reason"].startswith("drained")
+    shot(control, "4-rs2-drained")
+
+    control.locator('tr[data-node="primary"]').get_by_role("button", name="Reload").click()
+    expect(control.locator(".flash")).to_contain_text("reload sent to primary")
+    time.sleep(2 * INTERVAL)
+    assert rs2 not in table_dests(agent) and row(control, "rs2").get_attribute("data-health") == "disabled"
+
+    row(control, "rs2").get_by_role("button", name="Enable").click()
+    expect(control.locator(".flash")).to_contain_text("enable web/rs2 sent to primary")
+    wait_until(lambda: rs2 in table_dests(agent), 30, "rs2 back in the table")
+    expect(row(control, "rs2")).to_have_attribute("data-health", "up", timeout=20_000)
+    shot(control, "5-rs2-enabled")
