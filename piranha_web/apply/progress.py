@@ -87,9 +87,10 @@ def start(user, number: int | None, version: int | None, message: str) -> str:
             except SettingsError as bad_setting:
                 job.update(error=f"The console's settings are wrong, nothing was written: {bad_setting}",
                            status=500)
-            except Exception as exc:  # the poller must learn that the job ended, whatever happened
+            except Exception:  # the poller must learn that the job ended, whatever happened; the page gets no trace
                 current_app.logger.exception("apply job %s failed", job_id)
-                job.update(error=f"Apply stopped by an internal error: {exc}", status=500)
+                job.update(error="Apply stopped by an internal error (the console's log has the details); "
+                                 "look at HISTORY and the managed file before applying again.", status=500)
             finally:
                 job["done"] = True
                 save()

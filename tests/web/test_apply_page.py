@@ -216,6 +216,23 @@ def test_background_apply_reports_steps_to_the_poller_and_ends_on_the_summary(co
     assert admin.get("/apply/job?id=../../etc/passwd").status_code == 404
 
 
+def test_an_internal_error_in_a_background_apply_is_logged_not_shown(console, admin, monkeypatch, caplog):
+    def explode(*args, **kwargs):
+        raise RuntimeError("internal-detail-91c2 /secret/path")
+
+    monkeypatch.setattr(service, "apply_draft", explode)
+    number, version = edit(console, set_port(8080))
+    urls = admin.post("/apply/start", data={"draft": number, "version": version}).get_json()
+    deadline = time.monotonic() + 30
+    while not (job := admin.get(urls["status_url"]).get_json())["done"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job["status"] == 500 and "internal error" in job["error"]
+    page = admin.get(urls["result_url"]).get_data(as_text=True)
+    for shown in (json.dumps(job), page):
+        assert "internal-detail-91c2" not in shown and "Traceback" not in shown
+    assert "internal-detail-91c2" in caplog.text  # for the operator reading the log
+
+
 def test_a_hand_edited_file_is_kept_as_a_revision_before_it_is_replaced(console, admin):
     number, version = edit(console, set_port(8080))
     lvs_cf = Path(console.config["PIRANHA_LVS_CF"])
