@@ -276,7 +276,7 @@ class Pulse:
                           "counters": dict(self.codec.counters)},
             "link_failure": m.link_failed, "link_problems": self.link_problems,
             "child_failure": m.child_failed, "takeover_pending": m.takeover_pending,
-            "config": {"path": s.path, "serial_no": s.serial_no},
+            "config": {"path": s.path, "serial_no": s.serial_no, "checksum": s.checksum},
             "uptime": round(now - self.started_at, 3),
             "arps_sent": self.vips.arps_sent,
         }

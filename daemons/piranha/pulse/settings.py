@@ -6,6 +6,7 @@ master; one that has ``backup`` is the backup; a host with neither is refused wi
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from piranha import lvscf
@@ -40,6 +41,7 @@ class PulseSettings:
     monitor_links: bool
     syncdaemon: bool
     fos_services: tuple[str, ...] = ()     # the active failover blocks, to tell whether fos must restart
+    checksum: str | None = None            # SHA-256 of the file as read (status: do both nodes run the same?)
 
     @property
     def partner_addresses(self) -> set[str]:
@@ -99,6 +101,15 @@ def owned_vips(config) -> tuple[Vip, ...]:
     return tuple(found.values())
 
 
+def file_checksum(path: str) -> str | None:
+    """SHA-256 of the file's bytes, read right after it was parsed; None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
 def settings_from_config(path: str, config, own_addresses: set[str]) -> PulseSettings:
     role = role_of(config, own_addresses)
     primary, backup = _address(config.primary), _address(config.backup)
@@ -142,4 +153,5 @@ def settings_from_config(path: str, config, own_addresses: set[str]) -> PulseSet
         monitor_links=bool(config.monitor_links) and backup_active,
         syncdaemon=bool(config.syncdaemon),
         fos_services=tuple(repr(s) for s in config.failover_services if s.active) if mode == "fos" else (),
+        checksum=file_checksum(path),
     )
