@@ -50,9 +50,9 @@ class Cluster:
         self.services = {name: RealServerService(self.topology[name], name, address, SERVICE_PORT)
                          for name, address in REAL_SERVERS.items()}
         self.pulses = {name: self._pulse(name) for name in DIRECTORS}
-        self.sshd = Managed("sshd", self.topology["dir2"].argv(
-            "/usr/sbin/sshd", "-D", "-f", str(paths.ssh / "sshd_config"), "-E", str(paths.logs / "sshd.log")),
-            paths.logs / "sshd.out")
+        self.sshd = {name: Managed(f"sshd-{name}", self.topology[name].argv(
+            "/usr/sbin/sshd", "-D", "-f", str(paths.ssh / f"sshd_config-{name}"),
+            "-E", str(paths.logs / f"sshd-{name}.log")), paths.logs / f"sshd-{name}.out") for name in DIRECTORS}
         self.console = Managed("console", self.topology["dir1"].argv(
             str(VENV_BIN / "gunicorn"), "--bind", f"{DIRECTORS['dir1'][0]}:{CONSOLE_PORT}", "--workers", "1",
             "--threads", "8", "--timeout", "120", "--worker-tmp-dir", str(UML_RUN),
@@ -77,7 +77,8 @@ class Cluster:
         for service in self.services.values():
             service.start()
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation folder
-        self.sshd.start()
+        for sshd in self.sshd.values():
+            sshd.start()
         self.console.start()
         # The primary first, so the backup starts by hearing an active partner (no start-up flap).
         self.pulses["dir1"].start()
@@ -96,7 +97,8 @@ class Cluster:
         self.console.stop()
         for pulse in self.pulses.values():
             pulse.stop(grace=25)
-        self.sshd.stop()
+        for sshd in self.sshd.values():
+            sshd.stop()
         for service in self.services.values():
             service.stop()
         self.topology.close()

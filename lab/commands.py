@@ -66,10 +66,10 @@ class Commands:
             "services": {name: s.describe() for name, s in self.cluster.services.items()},
             "link": {"directors_connected": self.cluster.topology.port_is_up(LINK_PORT)},
             "console": self.cluster.console.describe(),
-            "sshd": self.cluster.sshd.describe(),
+            "sshd": {name: sshd.describe() for name, sshd in self.cluster.sshd.items()},
             "traffic": traffic,
         }
-        result["ready"], result["waiting_for"] = readiness(directors, traffic)
+        result["ready"], result["waiting_for"] = readiness(directors, traffic, result["sshd"])
         return result
 
     def do_clock(self) -> dict:
@@ -121,9 +121,10 @@ def _check_action(control: str, action: str) -> None:
         raise CommandError(f"{control}: action {action!r} is not one of {', '.join(ACTIONS[control])}")
 
 
-def readiness(directors: dict, traffic: dict) -> tuple[bool, list[str]]:
-    """The lab is up when dir1 is active, dir2 standby, three servers up in IPVS and the client is answered."""
-    waiting = []
+def readiness(directors: dict, traffic: dict, sshd: dict) -> tuple[bool, list[str]]:
+    """The lab is up when dir1 is active, dir2 standby, three servers up in IPVS, the client is answered and
+    both directors' sshd run."""
+    waiting = [f"sshd on {name}" for name, state in sshd.items() if not state["running"]]
     primary, backup = directors["dir1"]["status"], directors["dir2"]["status"]
     if not primary or not primary.get("active"):
         waiting.append("pulse active on dir1")

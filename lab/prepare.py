@@ -13,10 +13,10 @@ from piranha import lvscf
 from lab import CONFIGURED_SERVERS, DIRECTORS, NAT_ROUTER, REAL_SERVERS, SERVICE_PORT, VIP
 from lab.paths import REPO, VENV_BIN, LabPaths, console_environment
 
-SSHD_CONFIG = """# dir2's sshd in the lab: the console on dir1 copies lvs.cf here and reloads pulse (lab key only).
+SSHD_CONFIG = """# {director}'s sshd in the lab (lab key only). The console on dir1 copies lvs.cf to dir2 and reloads its pulse.
 ListenAddress {address}
 HostKey {ssh}/host_ed25519_key
-PidFile /run/piranha-lab/sshd.pid
+PidFile /run/piranha-lab/{director}/sshd.pid
 AuthorizedKeysFile {ssh}/authorized_keys
 PermitRootLogin prohibit-password
 PasswordAuthentication no
@@ -57,12 +57,14 @@ def prepare_state(paths: LabPaths) -> None:
     for director in DIRECTORS:
         paths.lvs_cf(director).write_text(text)
     _keygen(paths.ssh / "id_ed25519", "piranha-lab console on dir1")
-    _keygen(paths.ssh / "host_ed25519_key", "piranha-lab sshd on dir2")
+    _keygen(paths.ssh / "host_ed25519_key", "piranha-lab directors' sshd")
     shutil.copyfile(paths.ssh / "id_ed25519.pub", paths.ssh / "authorized_keys")
     host_key = (paths.ssh / "host_ed25519_key.pub").read_text().split()
-    (paths.ssh / "known_hosts").write_text(f"{DIRECTORS['dir2'][0]} {host_key[0]} {host_key[1]}\n")
-    (paths.ssh / "sshd_config").write_text(SSHD_CONFIG.format(address=DIRECTORS["dir2"][0], ssh=paths.ssh,
-                                                               tunables=TUNABLES, openssl_ia32cap=OPENSSL_IA32CAP))
+    (paths.ssh / "known_hosts").write_text("".join(f"{public} {host_key[0]} {host_key[1]}\n"
+                                                   for public, _ in DIRECTORS.values()))
+    for director, (public, _) in DIRECTORS.items():
+        (paths.ssh / f"sshd_config-{director}").write_text(SSHD_CONFIG.format(
+            director=director, address=public, ssh=paths.ssh, tunables=TUNABLES, openssl_ia32cap=OPENSSL_IA32CAP))
 
 
 def _keygen(path, comment: str) -> None:

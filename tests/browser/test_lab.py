@@ -233,44 +233,28 @@ def test_3_stopped_service_turns_down_and_the_client_sees_no_errors_after(lab, c
     wait_until(lambda: servers(agent)["rs1"]["in_ipvs"], 3 * CHECK_WINDOW, "rs1 back in the table")
 
 
-def pulse_forwards_drain() -> bool:
-    from piranha.pulse import commands
-    return "drain" in commands.COMMANDS
-
-
 def test_4_drain_a_server_until_it_leaves_the_table_without_client_errors(lab, console, agent):
     started = lab_now(agent)
-    agent.call("hold", count=8, seconds=12)    # long requests: something for the drain to wait for
+    agent.call("hold", count=8, seconds=15)    # long requests: something for the drain to wait for
     wait_until(lambda: (table_dests(agent)[REAL_SERVERS["rs2"]]["active_conns"] or 0) > 0, 10,
                "held connections on rs2")
-    if pulse_forwards_drain():
-        open_control(console, lab)
-        server_row(console, "rs2").get_by_role("button", name="Drain").click()
-        expect(console.locator(".flash")).to_contain_text("drain web/rs2")
-        expect(server_row(console, "rs2").locator(".drain-progress")).to_be_visible()
-        shot(console, "4-rs2-draining")
-    else:
-        # pulse does not carry the console's drain to lvsd yet: drain by configuration (weight 0, then out)
-        print("pulse has no drain command: draining rs2 by configuration (weight 0, then deactivate)")
-        console.goto(f"{lab['url']}/virtual/web/real/rs2")
-        console.locator("#weight").fill("0")
-        console.locator("form button[type=submit].primary").click()
-        apply_draft(console, lab, "lab: drain rs2 (weight 0)")
-        wait_until(lambda: table_dests(agent).get(REAL_SERVERS["rs2"], {}).get("weight") == 0, CHECK_WINDOW,
-                   "rs2 at weight 0")
-        weight_zero_at = lab_now(agent)
-        open_control(console, lab)
-        shot(console, "4-rs2-draining")
-        time.sleep(2)
-        quiet = agent.call("traffic", since=weight_zero_at + 0.5)
-        assert "rs2" not in quiet["by_server"] and quiet["requests"] > 0, f"rs2 still gets new connections: {quiet}"
-        wait_until(lambda: table_dests(agent)[REAL_SERVERS["rs2"]]["active_conns"] == 0, 30,
-                   "rs2's held connections to end")
-        console.goto(f"{lab['url']}/virtual/web/real")
-        console.locator("tr", has_text="rs2").get_by_role("button", name="Deactivate").click()
-        apply_draft(console, lab, "lab: rs2 out after draining")
-    wait_until(lambda: REAL_SERVERS["rs2"] not in table_dests(agent), 40, "rs2 out of the table")
     open_control(console, lab)
+    server_row(console, "rs2").get_by_role("button", name="Drain").click()
+    expect(console.locator(".flash")).to_contain_text("drain web/rs2 sent to")
+    progress = server_row(console, "rs2").locator(".drain-progress")
+    expect(progress).to_be_visible()
+    expect(progress).to_contain_text("active left")
+    shot(console, "4-rs2-draining")
+    dest = table_dests(agent)[REAL_SERVERS["rs2"]]
+    assert dest["weight"] == 0 and dest["active_conns"] > 0, f"draining rs2 should be at weight 0, busy: {dest}"
+    drained_from = lab_now(agent)
+    time.sleep(2)
+    quiet = agent.call("traffic", since=drained_from)
+    assert quiet["requests"] > 0 and "rs2" not in quiet["by_server"], f"rs2 still gets new requests: {quiet}"
+    wait_until(lambda: REAL_SERVERS["rs2"] not in table_dests(agent), 40, "rs2 out of the table")
+    print(f"rs2 drained out {lab_now(agent) - drained_from:.1f} s after its weight went to 0")
+    expect(progress).to_be_hidden(timeout=20_000)
+    expect(server_row(console, "rs2")).to_contain_text("out", timeout=20_000)
     shot(console, "4-rs2-out")
     time.sleep(2)
     traffic = agent.call("traffic", since=started)
