@@ -10,6 +10,7 @@ kernel tier, tests/kernel/test_status*.py). Everything lives in namespaces and t
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import time
@@ -160,6 +161,8 @@ def test_both_directors_are_shown_live_on_the_page_the_api_and_metrics(monitored
     assert [d["name"] for d in primary["daemons"]][:2] == ["pulse", "lvsd"]
     assert primary["daemons"][0]["state"] == "running" and primary["daemons"][0]["uptime"] > 0
     assert primary["config"]["serial"] == backup["config"]["serial"] == 1
+    checksum = hashlib.sha256(monitored.cluster.config_path.read_bytes()).hexdigest()
+    assert primary["config"]["checksum"] == backup["config"]["checksum"] == checksum
     assert doc["sync"]["in_sync"] is True and doc["active_node"] == "primary"
     assert doc["live"] is False and "runs without lvsd" in " ".join(doc["notes"])
     assert [v["name"] for v in doc["virtual_servers"]] == ["web"]
@@ -239,7 +242,8 @@ def test_a_reload_of_one_director_shows_both_out_of_sync(monitored):
     doc = monitored.status(client)
     assert _nodes(doc)["primary"]["config"]["serial"] == 2 and _nodes(doc)["backup"]["config"]["serial"] == 1
     assert doc["sync"]["in_sync"] is False
-    assert "OUT OF SYNC: primary runs serial 2 but backup runs serial 1" in doc["sync"]["warning"]
+    assert "OUT OF SYNC: primary runs serial 2 (SHA-256 " in doc["sync"]["warning"]
+    assert "but backup runs serial 1 (SHA-256 " in doc["sync"]["warning"]
     assert any(e["kind"] == "reload" and "serial 1 → 2" in e["message"] for e in doc["events"])
     page = monitored.get(client, "/control").get_data(as_text=True)
     assert "OUT OF SYNC" in page and 'id="sync-warning"' in page
@@ -277,3 +281,17 @@ def test_a_cached_partner_answer_is_refreshed_in_the_background(tmp_path):
                                "the background look's answer")
     finally:
         setup.close()
+
+
+def test_a_hand_edit_with_the_same_serial_is_caught_by_the_checksum(monitored):
+    client = monitored.client()
+    path = monitored.cluster.config_path
+    path.write_text(path.read_text() + "# edited by hand on the primary, serial_no left as it was\n")
+    assert monitored.cluster.ctl("d1", "reload").returncode == 0
+    doc = monitored.status(client)
+    nodes = _nodes(doc)
+    assert nodes["primary"]["config"]["serial"] == nodes["backup"]["config"]["serial"] == 1
+    assert nodes["primary"]["config"]["checksum"] != nodes["backup"]["config"]["checksum"]
+    assert doc["sync"]["in_sync"] is False and doc["sync"]["warning"].startswith("OUT OF SYNC: primary runs serial 1")
+    metrics = monitored.get(client, "/metrics").get_data(as_text=True)
+    assert "piranha_config_in_sync 0.0" in metrics
