@@ -18,7 +18,8 @@ import difflib
 from pathlib import Path
 
 from flask import current_app, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from piranha import lvscf
 from piranha_web import banners
@@ -132,14 +133,37 @@ def save_draft_text(text: str, user, note: str, expected_version: int | None = N
     if draft is None:
         draft = Revision(number=_next_number(), status="draft", version=0)
         db.session.add(draft)
+    else:
+        _claim_next_version(draft)
     draft.set_text(text)
     draft.serial_no = lvscf.loads(text).serial_no
     draft.author = user.username
     draft.message = f"{draft.message}\n{note}" if draft.message else note  # one line per change
     draft.created_at = utcnow()
     draft.version += 1
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:      # two first edits at once: both took the next revision number, one wins
+        db.session.rollback()
+        raise StaleDraft() from None
     return draft
+
+
+def _claim_next_version(draft: Revision) -> None:
+    """Compare-and-set on the draft's version, so two saves of the same version cannot both win.
+
+    The UPDATE matches only while the row still has the version this request read; it also takes the database's
+    write lock, so a concurrent save waits, then finds the version moved on and gets StaleDraft.
+    """
+    read = draft.version
+    with db.session.no_autoflush:
+        claimed = db.session.execute(
+            update(Revision).where(Revision.id == draft.id, Revision.version == read).values(version=read + 1)
+        ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise StaleDraft()
+    draft.version = read  # the ORM writes read + 1 again below with the new text, in the same transaction
 
 
 _canonical_cache: dict[tuple, str] = {}
