@@ -5,6 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from piranha.control.client import ControlClient, ControlError
 from piranha_web.audit import audit
 from piranha_web.lab import bp
+from piranha_web.security import is_same_site_path
 
 # control -> (allowed actions, the argument naming its target, or None)
 CONTROLS = {"service": (("stop", "start"), "server"), "pulse": (("stop", "start"), "director"),
@@ -76,5 +77,5 @@ def act(control: str):
     audit("lab.control", detail)
     target = f" {args[target_name]}" if target_name else ""
     flash(f"LAB: {control}{target}: {action} done.", "success")
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/") and
-                    not request.form.get("next", "").startswith("//") else url_for("lab.index"))
+    target_page = request.form.get("next")
+    return redirect(target_page if is_same_site_path(target_page) else url_for("lab.index"))

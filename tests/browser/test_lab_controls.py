@@ -198,10 +198,11 @@ def test_the_agents_refusal_is_shown_and_audited(lab_app, agent):
     assert audits(lab_app)[-1].outcome == "failed"
 
 
-def test_next_never_leaves_the_site(lab_app, agent):
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "/\t/evil.example", "https://evil.example/"])
+def test_next_never_leaves_the_site(lab_app, agent, target):
     client = lab_app.test_client()
     login(client, "operator")
-    reply = client.post("/lab/link", data={"action": "restore", "next": "//evil.example/"})
+    reply = client.post("/lab/link", data={"action": "restore", "next": target})
     assert reply.headers["Location"].endswith("/lab/")
 
 

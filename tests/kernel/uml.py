@@ -31,7 +31,7 @@ export PATH HOME=/root PYTHONDONTWRITEBYTECODE=1
 # UML restores only the legacy FP/SSE registers here (see _hide_xstate): keep glibc and OpenSSL off AVX,
 # whose upper register halves would be clobbered (modprobe and python fail to start otherwise).
 export GLIBC_TUNABLES={tunables}
-export OPENSSL_ia32cap='~0x1800000000000000:~0x0'
+export OPENSSL_ia32cap='~0x1800000000000000:~0xFFFFFFFFFFFFFFFF'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /run
