@@ -7,11 +7,16 @@ from datetime import datetime, timezone
 WIDTH, HEIGHT = 120, 28
 
 
+MIN_SPAN = 60.0     # seconds: a young history is drawn over at least a minute, not squeezed to the right
+
+
 def polyline(points: list[list[float]], column: int, now: float, seconds: float) -> str:
-    """"x,y x,y …" of `column` of each [time, ...] point over the last `seconds` (newest at the right)."""
+    """"x,y x,y …" of `column` of each [time, ...] point over the last `seconds` (newest at the right); a
+    history shorter than that is drawn over its own span (at least MIN_SPAN)."""
     shown = [p for p in points if p[0] >= now - seconds and p[column] is not None]
     if not shown:
         return ""
+    seconds = min(seconds, max(MIN_SPAN, now - shown[0][0]))
     top = max(p[column] for p in shown) or 1
     coords = []
     for point in shown:

@@ -112,6 +112,14 @@ def _send_remote(node: dict, action: str, args: dict) -> str:
 
 def _describe(result) -> str:
     """A daemon's reply in a few words for the page and the audit log."""
+    if isinstance(result, dict) and "admin" in result and "server" in result:
+        admin = result["admin"] or {}
+        if admin.get("state") == "draining":
+            return (f"{result['server']} draining: weight 0, {admin.get('start_conns', 0)} active connections, "
+                    f"out when they end or after {admin.get('timeout', 0):g} s")
+        if admin.get("state"):
+            return f"{result['server']} {admin['state']}: {admin.get('reason', '')}"
+        return f"{result['server']} enabled: health decides again"
     if isinstance(result, dict):
         parts = []
         for key, value in sorted(result.items()):

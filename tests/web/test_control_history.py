@@ -60,3 +60,14 @@ def test_recent_events_merge_audited_applies_and_actions_newest_first(make_app, 
     assert [(e["kind"], e["message"], e["user"]) for e in events] == [
         ("action", "drain web/web1 on primary (ok): admin: draining", "operator"),
         ("apply", "apply revision 2 (ok)", "admin")]
+
+
+def test_sparkline_points_newest_at_the_right_and_a_young_history_spread_over_a_minute():
+    from piranha_web.control.charts import HEIGHT, WIDTH, polyline
+    assert polyline([], 1, 100.0, 300) == ""
+    points = polyline([[40.0, 0], [70.0, 2], [100.0, 4]], 1, 100.0, 300)
+    coords = [tuple(map(float, pair.split(","))) for pair in points.split()]
+    assert [x for x, _ in coords] == [0.0, WIDTH / 2, float(WIDTH)]
+    assert coords[0][1] == HEIGHT - 1 and coords[-1][1] == 1.0, "the largest value at the top"
+    full = polyline([[0.0, 1], [150.0, 1], [299.0, 1]], 1, 300.0, 300)
+    assert [float(pair.split(",")[0]) for pair in full.split()] == [0.0, WIDTH / 2, 119.6], "the full window"
