@@ -44,8 +44,7 @@ def render_lvs_cf(servers: tuple[str, ...] = CONFIGURED_SERVERS) -> str:
 
 def prepare_state(paths: LabPaths) -> None:
     """Start from nothing: a previous lab's database, keys and logs are removed (the start lock stays)."""
-    from lab.uml import OPENSSL_IA32CAP
-    from tests.kernel.uml import TUNABLES
+    from lab.umlkernel import OPENSSL_IA32CAP, TUNABLES
 
     for entry in paths.root.iterdir():
         if entry.name != ".lock":

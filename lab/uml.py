@@ -1,7 +1,7 @@
 """Host side: the pl-lab namespace and its TAP device, the UML process inside it, the forwarder, PIDs.
 
 Only iproute2 builds the namespace (this is test/lab tooling, not a daemon). UML's boot reuses the kernel
-tier's facts (tests/kernel/uml.py): modules from a private module root, glibc kept off AVX, the XSTATE
+tier's facts (lab/umlkernel.py): modules from a private module root, glibc kept off AVX, the XSTATE
 regset hidden on hosts whose XSTATE UML cannot size.
 """
 
@@ -17,15 +17,10 @@ import uuid
 
 from lab import HOST_NAMESPACE, PUBLIC_NET, TAP_HOST_ADDRESS, TAP_NAME, TAP_PREFIX, TAP_UML_ADDRESS
 from lab.paths import REPO, LabPaths
-from tests.kernel.uml import LINUX, PRELOAD, TUNABLES, _hide_xstate, _prepare
+from lab.umlkernel import LINUX, OPENSSL_IA32CAP, PRELOAD, TUNABLES, hide_xstate, prepare_modprobe
 
 CLONE_NEWNET = 0x40000000
 UML_MEMORY = "1536M"
-# OpenSSL off AVX *and* off every CPUID-7 extension (AVX2, AVX-512, VAES...): UML does not keep those
-# registers, and masking only AVX/OSXSAVE (as tests/kernel/uml.py does) leaves OpenSSL's AVX-512 ChaCha20
-# path on, which silently corrupts the tail of ssh payloads (the MAC covers the ciphertext, so ssh never
-# notices). Measured in the lab: `ssh dir2 python3 -c 'print("x"*900)'` lost bytes 838-885 without it.
-OPENSSL_IA32CAP = "~0x1800000000000000:~0xFFFFFFFFFFFFFFFF"
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -59,7 +54,7 @@ def _enter_lab_then_hide_xstate() -> None:
     if libc.setns(fd, CLONE_NEWNET) != 0:
         os._exit(71)
     os.close(fd)
-    _hide_xstate()
+    hide_xstate()
 
 
 class UmlBoot:
@@ -71,7 +66,7 @@ class UmlBoot:
         """Start UML (detached, its own session) and return its PID."""
         workdir = self.paths.uml_dir
         workdir.mkdir(parents=True, exist_ok=True)
-        modprobe = _prepare(workdir)
+        modprobe = prepare_modprobe(workdir)
         init = workdir / "init.sh"
         init.write_text((REPO / "lab" / "uml-init.sh").read_text().format(
             repo=REPO, tunables=TUNABLES, openssl_ia32cap=OPENSSL_IA32CAP, modprobe=modprobe,

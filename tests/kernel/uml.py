@@ -15,23 +15,22 @@ import os
 import shutil
 import subprocess
 import sys
-import struct
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-LINUX = "/usr/bin/linux"
-UML_MODULES = Path("/usr/lib/uml/modules")
+from lab.umlkernel import (LINUX, OPENSSL_IA32CAP, PRELOAD, TUNABLES, available, hide_xstate,  # noqa: F401
+                           prepare_modprobe)
+
 REPO = Path(__file__).resolve().parents[2]
-PRELOAD = ["ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_lc", "ip_vs_wlc", "ip_vs_sh", "veth", "bridge", "dummy"]
 
 INIT = """#!/bin/sh
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH HOME=/root PYTHONDONTWRITEBYTECODE=1
-# UML restores only the legacy FP/SSE registers here (see _hide_xstate): keep glibc and OpenSSL off AVX,
+# UML restores only the legacy FP/SSE registers here (see lab.umlkernel.hide_xstate): keep glibc and OpenSSL off AVX,
 # whose upper register halves would be clobbered (modprobe and python fail to start otherwise).
 export GLIBC_TUNABLES={tunables}
-export OPENSSL_ia32cap='~0x1800000000000000:~0xFFFFFFFFFFFFFFFF'
+export OPENSSL_ia32cap='{openssl_ia32cap}'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /run
@@ -47,50 +46,6 @@ echo $RC > /proc/exitcode
 halt -f --no-wtmp
 """
 
-MODPROBE = """#!/bin/sh
-# The kernel runs this with an empty environment: keep glibc off AVX here too (see INIT).
-GLIBC_TUNABLES={tunables} exec /usr/sbin/modprobe -d {modroot} "$@"
-"""
-TUNABLES = ("glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-EVEX,"
-            "-AVX_Fast_Unaligned_Load,-ERMS,-FSRM")
-
-
-# seccomp: ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, ...) fails with EIO; everything else is allowed.
-_BPF = [(0x20, 0, 0, 0), (0x15, 0, 4, 101), (0x20, 0, 0, 16), (0x15, 0, 2, 0x4204),
-        (0x20, 0, 0, 32), (0x15, 1, 0, 0x202), (0x06, 0, 0, 0x7FFF0000), (0x06, 0, 0, 0x00050005)]
-
-
-def _hide_xstate() -> None:
-    """Make UML fall back to PTRACE_GETFPREGS (runs in the child before exec).
-
-    UML 6.1 sizes its XSTATE buffer at compile time; on hosts whose XSTATE is larger (AMX tiles) the host
-    kernel refuses its PTRACE_SETREGSET with EFAULT and UML panics at the first user process ("ptrace set fp
-    regs failed, errno = 14"). When the XSTATE regset cannot be read, UML uses the FXSAVE layout instead.
-    """
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    program = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *ins) for ins in _BPF))
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    fprog = SockFprog(len(_BPF), ctypes.addressof(program))
-    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # NO_NEW_PRIVS, SECCOMP
-        raise OSError(ctypes.get_errno(), "cannot install the seccomp filter for UML")
-
-
-def available() -> str | None:
-    """None when the tier can run here, else the reason it cannot."""
-    if os.geteuid() != 0:
-        return "needs root (UML's hostfs root and network namespaces); CI runs this tier as root"
-    if not os.access(LINUX, os.X_OK):
-        return f"needs {LINUX} (Debian package user-mode-linux, installed by scripts/test)"
-    if not UML_MODULES.is_dir() or not any(UML_MODULES.iterdir()):
-        return f"needs the UML modules under {UML_MODULES} (package user-mode-linux)"
-    return None
-
-
 @dataclass
 class Result:
     exit_status: int
@@ -98,27 +53,14 @@ class Result:
     workdir: Path
 
 
-def _prepare(workdir: Path) -> Path:
-    version = next(p.name for p in UML_MODULES.iterdir() if (p / "modules.dep").exists())
-    modroot = workdir / "modroot"
-    (modroot / "lib" / "modules").mkdir(parents=True, exist_ok=True)
-    link = modroot / "lib" / "modules" / version
-    if not link.exists():
-        link.symlink_to(UML_MODULES / version)
-    wrapper = workdir / "modprobe.sh"
-    wrapper.write_text(MODPROBE.format(modroot=modroot, tunables=TUNABLES))
-    wrapper.chmod(0o755)
-    return wrapper
-
-
 def run_driver(driver: str | Path, workdir: Path, *args: str, timeout: int = 300, mem: str = "384M") -> Result:
     """Boot UML, run `python DRIVER ARGS` inside, return its exit status (124/137 = UML hung) and log."""
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    modprobe = _prepare(workdir)
+    modprobe = prepare_modprobe(workdir)
     init = workdir / "init.sh"
     init.write_text(INIT.format(
-        modprobe=modprobe, tunables=TUNABLES, preload=" ".join(PRELOAD), workdir=workdir, repo=REPO, python=sys.executable,
+        modprobe=modprobe, tunables=TUNABLES, openssl_ia32cap=OPENSSL_IA32CAP, preload=" ".join(PRELOAD), workdir=workdir, repo=REPO, python=sys.executable,
         driver=(REPO / driver).resolve(), args=" ".join(_quote(a) for a in args)))
     init.chmod(0o755)
     (workdir / "driver.log").write_text("")
@@ -130,7 +72,7 @@ def run_driver(driver: str | Path, workdir: Path, *args: str, timeout: int = 300
             f"init={init}", "con=null", "con0=fd:0,fd:1"]
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=timeout + 30, preexec_fn=_hide_xstate)
+                              timeout=timeout + 30, preexec_fn=hide_xstate)
         status, console = proc.returncode, proc.stdout.decode(errors="replace")
     finally:
         shutil.rmtree(uml_dir, ignore_errors=True)
