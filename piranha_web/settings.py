@@ -33,6 +33,12 @@ ENVIRONMENT_SETTINGS = (
     "PIRANHA_SECRET_KEY",
     "PIRANHA_IDLE_TIMEOUT_MINUTES",
     "PIRANHA_SECURE_COOKIES",
+    # status collection and operator actions (piranha_web.status.settings), /metrics (piranha_web.metrics)
+    "PIRANHA_REMOTE_CTL",
+    "PIRANHA_STATUS_CACHE_SECONDS",
+    "PIRANHA_CONTROL_TIMEOUT",
+    "PIRANHA_METRICS_TOKEN",
+    "PIRANHA_METRICS_ALLOW",
 )
 
 INSTANCE_FILE_NAME = "piranha.cfg"
