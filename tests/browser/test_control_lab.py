@@ -27,6 +27,7 @@ from tests.browser.test_lab import agent, lab, servers, table_dests, wait_until 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser" / "control-lab"
 INTERVAL = 2           # seconds between the page's looks (the console runs inside UML: each look takes a while)
+HELD, HOLD_SECONDS = 6, 12   # long requests from the lab's client (agent `hold`) for the drain to wait for
 
 
 @pytest.fixture(scope="module")
@@ -98,24 +99,36 @@ def test_a_stopped_listener_shows_down_within_two_intervals(control, agent):
     expect(row(control, "rs3")).to_have_attribute("data-health", "up", timeout=60_000)
 
 
-def test_drain_takes_a_server_out_and_it_stays_out_until_enabled(control, agent):
+def test_drain_shows_progress_and_takes_the_server_out_until_enabled(control, agent):
     rs2 = REAL_SERVERS["rs2"]
-    seen: list[str] = []
-    row(control, "rs2").locator("input.drain-timeout").fill("30")
+    agent.call("hold", count=HELD, seconds=HOLD_SECONDS)      # long requests: rr gives rs2 its share
+    wait_until(lambda: table_dests(agent)[rs2]["active_conns"] > 0, 10, "held connections on rs2")
+    held_on_rs2 = table_dests(agent)[rs2]["active_conns"]
+    row(control, "rs2").locator("input.drain-timeout").fill("60")
     row(control, "rs2").get_by_role("button", name="Drain").click()
+    started = time.monotonic()
     expect(control.locator(".flash")).to_contain_text("drain web/rs2 sent to primary")
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
+    expect(row(control, "rs2")).to_have_attribute("data-health", "draining", timeout=3 * INTERVAL * 1000)
+    progress = row(control, "rs2").locator(".drain-progress")
+    expect(progress).to_contain_text("active left")
+    start_conns = int(progress.locator("progress").get_attribute("max"))
+    assert 1 <= start_conns <= held_on_rs2, "the drain started with rs2's held connections active"
+    assert table_dests(agent)[rs2]["weight"] == 0, "weight 0 while draining"
+    shot(control, "3-rs2-draining")
+    seen = [progress.inner_text().split("·")[0].strip()]
+    while time.monotonic() - started < HOLD_SECONDS + 30:
         state = row(control, "rs2").get_attribute("data-health")
-        if not seen or seen[-1] != state:
-            seen.append(state)
-            if state == "draining":
-                shot(control, "3-rs2-draining")
-        if state == "disabled":
+        if state != "draining":
             break
+        text = row(control, "rs2").locator(".drain-progress").inner_text().split("·")[0].strip()
+        if text != seen[-1]:
+            seen.append(text)
         time.sleep(0.2)
-    print(f"rs2 on the page after Drain: {' → '.join(seen)}")
-    assert seen[-1] == "disabled", seen
+    out_after = time.monotonic() - started
+    print(f"rs2 draining {start_conns} held connections ({HOLD_SECONDS} s requests): page showed "
+          f"{' → '.join(seen)}, then out after {out_after:.1f} s")
+    assert row(control, "rs2").get_attribute("data-health") == "disabled"
+    assert out_after >= HOLD_SECONDS - 3, "not out before its connections ended"
     expect(row(control, "rs2")).to_contain_text("drained")
     assert rs2 not in table_dests(agent), "rs2 left the IPVS table"
     assert servers(agent)["rs2"]["admin"]["reason"].startswith("drained")
