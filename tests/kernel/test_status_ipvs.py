@@ -28,7 +28,8 @@ if __name__ != "__main__":
     pytestmark = pytest.mark.slow
 
 STEPS = ["counters_match_ipvsadm", "document_matches_ipvsadm", "drain_waits_for_connections",
-         "drained_server_stays_out_across_reload", "disabled_server_stays_out_across_restart", "enable"]
+         "drained_server_stays_out_across_reload", "disabled_server_stays_out_across_restart", "enable",
+         "failed_server_shown_quiesced_or_down"]
 
 
 # ---- host side ----------------------------------------------------------------------------------------
@@ -244,6 +245,30 @@ def enable(d: Driver, figures: dict) -> None:
     assert json.loads(d.state.read_text()) == {"servers": {}}
     figures["answers"] = d.lab.count(12)
     assert "rs2" in figures["answers"]
+
+
+def failed_server_shown_quiesced_or_down(d: Driver, figures: dict) -> None:
+    from piranha_web.status.document import live_virtual_servers
+    from tests.kernel.drivers.scenarios import lvs_cf
+
+    def health(name: str) -> str:
+        web = next(v for v in live_virtual_servers(d.status()) if v["name"] == "web")
+        return next(s["health"] for s in web["servers"] if s["name"] == name)
+
+    d.cf.write_text(lvs_cf(2, {"scheduler": "rr", "quiesce_server": 1}))
+    d.ctl.call("reload")
+    d.lab.http["rs3"].stop()
+    try:
+        d.wait_for(lambda: health("rs3") == "quiesced", 15)
+        web, rs3 = f"{d.lab.VIP}:80", f"{d.addr['rs3']}:80"
+        assert _ipvsadm_dests(d.ipvsadm())[(web, rs3)][1] == 0, "kept in the table at weight 0"
+        d.cf.write_text(lvs_cf(3, {"scheduler": "rr", "quiesce_server": 0}))
+        d.ctl.call("reload")
+        d.wait_for(lambda: (web, rs3) not in _ipvsadm_dests(d.ipvsadm()), 15)
+        figures["without_quiesce"] = health("rs3")
+        assert health("rs3") == "down"
+    finally:
+        d.lab.http["rs3"].start()
 
 
 def main(workdir: Path) -> int:
