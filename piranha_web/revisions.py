@@ -146,7 +146,21 @@ def save_draft_text(text: str, user, note: str, expected_version: int | None = N
     except IntegrityError:      # two first edits at once: both took the next revision number, one wins
         db.session.rollback()
         raise StaleDraft() from None
+    _keep_one_draft(draft)
     return draft
+
+
+def _keep_one_draft(draft: Revision) -> None:
+    """Two first edits close together may each create a draft: the later one (higher id) yields.
+
+    Checked after the commit, so whatever the interleaving, each save sees every committed draft and exactly
+    the oldest survives.
+    """
+    oldest = db.session.scalar(select(func.min(Revision.id)).where(Revision.status == "draft"))
+    if oldest != draft.id:
+        db.session.delete(draft)
+        db.session.commit()
+        raise StaleDraft()
 
 
 def _claim_next_version(draft: Revision) -> None:
