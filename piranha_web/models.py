@@ -65,6 +65,13 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
 
+    def session_stamp(self) -> str:
+        """A fingerprint of the password hash: a new password changes it, which ends every older session."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:20]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_stamp()}"
+
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
 

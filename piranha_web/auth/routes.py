@@ -1,4 +1,5 @@
 import functools
+import hmac
 import secrets
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -14,8 +15,13 @@ from piranha_web.security import is_same_site_path
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str):
+    """The user of a session whose password has not changed since it logged in (see User.get_id)."""
+    user_id, _, stamp = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not hmac.compare_digest(stamp, user.session_stamp()):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,5 +1,5 @@
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from piranha_web.api import tokens as api_tokens
@@ -72,6 +72,8 @@ def password(username):
     form = PasswordForm()
     if form.validate_on_submit():
         set_user(user.username, form.password.data, None)
+        if user.id == current_user.id:    # the new password ends older sessions; keep this one
+            login_user(user)
         audit("user.password", {"user": user.username})
         flash(f"Changed the password of {user.username}.", "success")
         return redirect(url_for("users.index"))

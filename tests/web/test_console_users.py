@@ -82,6 +82,28 @@ def test_password_change(client, auth, app):
     assert "user.password" in actions
 
 
+def test_a_new_password_ends_the_users_other_sessions(app, auth):
+    viewer = app.test_client()
+    viewer.post("/login", data={"username": "viewer", "password": PASSWORDS["viewer"]})
+    assert viewer.get("/control").status_code == 200
+    admin = app.test_client()
+    admin.post("/login", data={"username": "admin", "password": PASSWORDS["admin"]})
+    admin.post("/users/viewer/password", data={"password": "new-viewer-pass", "confirm": "new-viewer-pass"})
+    assert viewer.get("/control").status_code == 302          # back to the login page
+    admin.post("/users/admin/password", data={"password": "new-admin-pass", "confirm": "new-admin-pass"})
+    assert admin.get("/users").status_code == 200             # the admin's own session goes on
+
+
+def test_a_deleted_user_is_logged_out(app):
+    viewer = app.test_client()
+    viewer.post("/login", data={"username": "viewer", "password": PASSWORDS["viewer"]})
+    admin = app.test_client()
+    admin.post("/login", data={"username": "admin", "password": PASSWORDS["admin"]})
+    admin.post("/users/viewer/delete")
+    assert _user(app, "viewer") is None
+    assert viewer.get("/control").status_code == 302
+
+
 def _passwd(app, args, password):
     env = dict(os.environ, PIRANHA_VAR_DIR=app.config["PIRANHA_VAR_DIR"],
                PIRANHA_DATABASE_URL=app.config["PIRANHA_DATABASE_URL"], PIRANHA_SECRET_KEY="x")
