@@ -1,8 +1,9 @@
 """Operator actions carried to a director: on this node through pulse's control socket, on the partner by
 `piranha-ctl` over ssh (Apply's settings). Every attempt is audited with its outcome.
 
-Server actions (drain, enable, disable) go to the node that runs lvsd, the active one, unless a node is named;
-reload, takeover and release go to the named node.
+Server actions (drain, enable, disable) go to the node that runs lvsd, the active one, unless a node is named,
+and then to each standby that answers, whose pulse records them for the lvsd it starts on takeover: a drained
+server stays out across a failover. Reload, takeover and release go to the named node.
 """
 
 from __future__ import annotations
@@ -110,6 +111,26 @@ def _send_remote(node: dict, action: str, args: dict) -> str:
         return out.strip()
 
 
+def _send(node: dict, action: str, args: dict) -> str:
+    return _send_local(action, args) if node["here"] else _send_remote(node, action, args)
+
+
+def _tell_standbys(doc: dict, chosen: dict, action: str, args: dict) -> str:
+    """The same decision for every standby that answers (best effort: the active node's outcome stands)."""
+    notes = []
+    for other in doc["nodes"]:
+        if other is chosen or other["reach"] == sources.NOT_CONFIGURED or other["active"]:
+            continue
+        try:
+            if other["reach"] != sources.OK:
+                raise ActionRefused(other["error"] or other["reach"].replace("_", " "))
+            _send(other, action, args)
+            notes.append(f"; recorded on the standby {other['name']} too")
+        except ActionRefused as exc:
+            notes.append(f"; NOT recorded on {other['name']} ({exc}): it would not keep this after a failover")
+    return "".join(notes)
+
+
 def _describe(result) -> str:
     """A daemon's reply in a few words for the page and the audit log."""
     if isinstance(result, dict) and "admin" in result and "server" in result:
@@ -151,7 +172,9 @@ def perform(action: str, node: str | None = None, target: str | None = None, dra
             args["server"] = target
             if action == "drain":
                 args["timeout"] = _drain_timeout(drain_timeout)
-        message = _send_local(action, args) if chosen["here"] else _send_remote(chosen, action, args)
+        message = _send(chosen, action, args)
+        if action in SERVER_ACTIONS and not node:
+            message += _tell_standbys(doc, chosen, action, args)
     except ActionRefused as exc:
         audit("control.action", {**detail, "message": str(exc)}, outcome="refused")
         raise

@@ -235,7 +235,9 @@ def test_3_stopped_service_turns_down_and_the_client_sees_no_errors_after(lab, c
 
 def test_4_drain_a_server_until_it_leaves_the_table_without_client_errors(lab, console, agent):
     started = lab_now(agent)
-    agent.call("hold", count=8, seconds=15)    # long requests: something for the drain to wait for
+    # Long requests, something for the drain to wait for: they outlast the action's round trip, which also
+    # records the drain on the standby over ssh (several seconds inside UML).
+    agent.call("hold", count=8, seconds=40)
     wait_until(lambda: (table_dests(agent)[REAL_SERVERS["rs2"]]["active_conns"] or 0) > 0, 10,
                "held connections on rs2")
     open_control(console, lab)
@@ -251,7 +253,7 @@ def test_4_drain_a_server_until_it_leaves_the_table_without_client_errors(lab, c
     time.sleep(2)
     quiet = agent.call("traffic", since=drained_from)
     assert quiet["requests"] > 0 and "rs2" not in quiet["by_server"], f"rs2 still gets new requests: {quiet}"
-    wait_until(lambda: REAL_SERVERS["rs2"] not in table_dests(agent), 40, "rs2 out of the table")
+    wait_until(lambda: REAL_SERVERS["rs2"] not in table_dests(agent), 60, "rs2 out of the table")
     print(f"rs2 drained out {lab_now(agent) - drained_from:.1f} s after its weight went to 0")
     expect(progress).to_be_hidden(timeout=20_000)
     expect(server_row(console, "rs2")).to_contain_text("out", timeout=20_000)
@@ -275,10 +277,17 @@ def test_5_stopping_the_primary_pulse_fails_over_to_the_backup(lab, console, age
     print(f"failover: dir2 active {became_active - stopped_at:.1f} s after dir1's pulse stopped; client outage "
           f"{traffic['longest_outage_s']} s ({traffic['errors']} failed requests of {traffic['requests']})")
     assert traffic["longest_outage_s"] < 20, traffic
+    # rs2 was drained on dir1 (test 4); the console recorded it on the standby too, so dir2 keeps it out.
+    wait_until(lambda: table_dests(agent), 30, "dir2's table built")
+    assert REAL_SERVERS["rs2"] not in table_dests(agent), f"the drain was lost in the failover: {table_dests(agent)}"
     open_control(console, lab)
     expect(node_state(console, "dir2")).to_contain_text("active", timeout=20_000)
     expect(node_state(console, "dir1")).to_contain_text("pulse not running")
+    expect(server_row(console, "rs2")).to_have_attribute("data-health", "disabled", timeout=20_000)
     shot(console, "5-backup-active")
+    server_row(console, "rs2").get_by_role("button", name="Enable").click()
+    expect(console.locator(".flash")).to_contain_text("enable web/rs2 sent to")
+    wait_until(lambda: REAL_SERVERS["rs2"] in table_dests(agent), 30, "rs2 back after Enable on dir2")
     lab_control(console, lab, 'tr[data-lab-director="dir1"]', "Start pulse")
     wait_until(lambda: agent.call("status")["directors"]["dir1"]["status"], 30, "dir1's pulse answering")
     time.sleep(4)

@@ -15,6 +15,7 @@ import os
 import sys
 
 from piranha.lvsd.config import ConfigRefused, read_config
+from piranha.lvsd.operator import state_file_beside
 
 DEFAULT_CONFIG = "/etc/sysconfig/ha/lvs.cf"
 DEFAULT_SOCKET = "/run/piranha/lvsd.sock"
@@ -50,13 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ramp-step", type=float, default=20.0, metavar="SECONDS",
                         help="a server back from a failure doubles its weight this often (default 20, as nanny)")
     return parser
-
-
-def state_file_beside(socket_path: str) -> str:
-    """/run/piranha/lvsd.sock -> /run/piranha/lvsd-operator.json (two lvsd sharing a directory keep apart)."""
-    base = os.path.abspath(socket_path)
-    stem = base[:-len(".sock")] if base.endswith(".sock") else base
-    return f"{stem}-operator.json"
 
 
 def _daemonize() -> None:

@@ -24,6 +24,16 @@ DRAINING, DISABLED = "draining", "disabled"
 DRAIN_POLL = 0.5            # seconds between looks at a draining server's active connections
 
 
+def state_file_beside(socket_path: str) -> str:
+    """/run/piranha/lvsd.sock -> /run/piranha/lvsd-operator.json (two lvsd sharing a directory keep apart).
+
+    pulse uses the same name on a standby node, where it records decisions for the lvsd it will start.
+    """
+    base = os.path.abspath(socket_path)
+    stem = base[:-len(".sock")] if base.endswith(".sock") else base
+    return f"{stem}-operator.json"
+
+
 class OperatorBook:
     def __init__(self, path: str | None):
         self.path = path
