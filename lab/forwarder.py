@@ -16,7 +16,7 @@ import signal
 import socket
 import sys
 
-from lab.topology import enter
+from lab.netns import enter
 
 log = logging.getLogger("lab-forwarder")
 MAX_CLIENTS = 256

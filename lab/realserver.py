@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 
-from lab.topology import Namespace
+from lab.netns import Namespace
 
 MAX_SLOW = 60
 _SLOW = re.compile(rb"^GET /slow/(\d{1,3}) ")

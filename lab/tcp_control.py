@@ -59,7 +59,7 @@ class AgentClient:
         box: dict = {}
 
         def in_namespace() -> None:
-            from lab.topology import enter
+            from lab.netns import enter
             try:
                 enter(self.netns)
                 box["result"] = self._call(command, args)

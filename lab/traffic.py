@@ -13,7 +13,7 @@ import threading
 import time
 
 from lab.realserver import MAX_SLOW
-from lab.topology import enter
+from lab.netns import enter
 
 MAX_KEPT = 200_000
 MAX_HELD = 50

@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from piranha.control.client import ControlClient, ControlError  # noqa: E402
-from tests.kernel.drivers.lab import Listener, Namespace, sh, wait_for  # noqa: E402
+from lab.netns import Namespace, sh  # noqa: E402
+from tests.kernel.drivers.lab import Listener, wait_for  # noqa: E402
 
 BIN = REPO / ".venv" / "bin"
 VIP = "10.0.0.100"

@@ -7,56 +7,12 @@ own name and echo on a second port; the client counts who answered.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import select
 import socket
-import subprocess
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def sh(*argv: str, check: bool = True) -> str:
-    proc = subprocess.run(argv, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def enter(netns: str) -> None:
-    """Move the calling thread into a network namespace."""
-    fd = os.open(f"/run/netns/{netns}", os.O_RDONLY)
-    try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), f"setns {netns}")
-    finally:
-        os.close(fd)
-
-
-class Namespace:
-    def __init__(self, name: str):
-        self.name = name
-        sh("ip", "netns", "add", name)
-        self.ip("link", "set", "lo", "up")
-        self._pool = ThreadPoolExecutor(max_workers=1, initializer=enter, initargs=(name,))
-
-    def ip(self, *args: str) -> str:
-        return sh("ip", "-n", self.name, *args)
-
-    def run(self, *argv: str, check: bool = True) -> str:
-        return sh("ip", "netns", "exec", self.name, *argv, check=check)
-
-    def call(self, function, *args):
-        """Run function(*args) on a thread inside this namespace (sockets it creates live here)."""
-        return self._pool.submit(function, *args).result()
-
-    def close(self) -> None:
-        self._pool.shutdown()
-        sh("ip", "netns", "del", self.name, check=False)
+from lab.netns import Namespace, sh
 
 
 class Listener:
