@@ -7,6 +7,7 @@ with backoff, or take LVS down when `hard_shutdown = 1`) is the daemon's decisio
 from __future__ import annotations
 
 import asyncio
+import time
 import json
 import logging
 import os
@@ -44,6 +45,13 @@ class NannyLink:
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process and self.process.returncode is None else None
+
+    @property
+    def uptime(self) -> float | None:
+        """Seconds since the running nanny started (None when none runs), for lvsd's status."""
+        if self.pid is None or self.started_at is None:
+            return None
+        return round(time.monotonic() - self.started_at, 3)   # the event loop's clock is time.monotonic()
 
     async def start(self) -> None:
         self._stopping = False

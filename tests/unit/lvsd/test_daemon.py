@@ -149,6 +149,7 @@ def test_servers_enter_after_a_good_check_and_leave_when_they_fail(tmp_path):
         assert health == {"s0": ("down", False), "s1": ("up", True)}
         assert "CONNECT" in status["servers"][0]["result"]
         assert status["nanny"]["state"] == "running" and status["nanny"]["pid"] > 0
+        assert 0 <= status["nanny"]["uptime"] <= status["uptime"] + 1
         assert status["table"][0]["name"] == "web" and status["table"][0]["scheduler"] == "wlc"
         assert set(status["table"][0]["dests"][0]) >= {"active_conns", "inactive_conns", "persistent_conns",
                                                        "stats", "weight", "forwarding"}
