@@ -7,13 +7,13 @@ with backoff, or take LVS down when `hard_shutdown = 1`) is the daemon's decisio
 from __future__ import annotations
 
 import asyncio
-import time
 import json
 import logging
 import os
 import shutil
 import signal
 import sys
+import time
 from typing import Callable
 
 from piranha.nanny.spec import CheckSpec, plan_line
