@@ -2,16 +2,18 @@
 `piranha-ctl` over ssh (Apply's settings). Every attempt is audited with its outcome.
 
 Server actions (drain, enable, disable) go to the node that runs lvsd, the active one, unless a node is named,
-and then to each standby that answers, whose pulse records them for the lvsd it starts on takeover: a drained
-server stays out across a failover. Reload, takeover and release go to the named node.
+and then (in the background, each outcome audited) to each standby, whose pulse records them for the lvsd it
+starts on takeover: a drained server stays out across a failover. Reload, takeover and release go to the named node.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_login import current_user
 
 from piranha.control.client import ControlClient, ControlError, NotRunning
 from piranha_web.apply import remote
@@ -115,20 +117,36 @@ def _send(node: dict, action: str, args: dict) -> str:
     return _send_local(action, args) if node["here"] else _send_remote(node, action, args)
 
 
-def _tell_standbys(doc: dict, chosen: dict, action: str, args: dict) -> str:
-    """The same decision for every standby that answers (best effort: the active node's outcome stands)."""
-    notes = []
-    for other in doc["nodes"]:
-        if other is chosen or other["reach"] == sources.NOT_CONFIGURED or other["active"]:
-            continue
-        try:
-            if other["reach"] != sources.OK:
-                raise ActionRefused(other["error"] or other["reach"].replace("_", " "))
-            _send(other, action, args)
-            notes.append(f"; recorded on the standby {other['name']} too")
-        except ActionRefused as exc:
-            notes.append(f"; NOT recorded on {other['name']} ({exc}): it would not keep this after a failover")
-    return "".join(notes)
+def _standbys(doc: dict, chosen: dict) -> list[dict]:
+    """The other configured directors that are not active: they must learn a server decision too."""
+    return [n for n in doc["nodes"] if n is not chosen and n["reach"] != sources.NOT_CONFIGURED and not n["active"]]
+
+
+def _tell_standbys_in_background(standbys: list[dict], action: str, args: dict, detail: dict,
+                                 user: str | None) -> None:
+    """Send the decision to each standby on a thread and audit each outcome (shown in recent events).
+
+    The operator's answer does not wait for it: a standby is reached over ssh, which may take seconds.
+    """
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            for standby in standbys:
+                outcome, message = "ok", f"recorded on the standby {standby['name']} for its next takeover"
+                try:
+                    if standby["reach"] != sources.OK:
+                        raise ActionRefused(standby["error"] or standby["reach"].replace("_", " "))
+                    _send(standby, action, args)
+                except ActionRefused as exc:
+                    outcome = "refused"
+                    message = f"NOT recorded on {standby['name']} ({exc}): it would not keep this after a failover"
+                audit("control.action", {**detail, "node": standby["name"], "message": message}, outcome=outcome,
+                      username=user)
+                app.logger.info("operator action %s %s on %s: %s", action, args.get("server", ""),
+                                standby["name"], message)
+
+    threading.Thread(target=run, name="standby-action", daemon=True).start()
 
 
 def _describe(result) -> str:
@@ -173,11 +191,14 @@ def perform(action: str, node: str | None = None, target: str | None = None, dra
             if action == "drain":
                 args["timeout"] = _drain_timeout(drain_timeout)
         message = _send(chosen, action, args)
-        if action in SERVER_ACTIONS and not node:
-            message += _tell_standbys(doc, chosen, action, args)
     except ActionRefused as exc:
         audit("control.action", {**detail, "message": str(exc)}, outcome="refused")
         raise
+    standbys = _standbys(doc, chosen) if action in SERVER_ACTIONS and not node else []
+    if standbys:
+        message += f"; being recorded on {', '.join(n['name'] for n in standbys)} too (see recent events)"
     audit("control.action", {**detail, "message": message})
+    if standbys:
+        _tell_standbys_in_background(standbys, action, args, detail, getattr(current_user, "username", None))
     current_app.logger.info("operator action %s %s on %s: %s", action, target or "", detail["node"], message)
     return ActionResult(action, detail["node"], target, message)
