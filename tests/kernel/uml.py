@@ -34,6 +34,9 @@ export OPENSSL_ia32cap='{openssl_ia32cap}'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /run
+# Shells in here run root's .bashrc, whose `pyenv init` locks a file in the host's ~/.pyenv/shims (hostfs):
+# a UML halted mid-rehash would leave that lock and stall every later ssh login on the host for 60 s.
+[ -d /root/.pyenv/shims ] && mount -t tmpfs tmpfs /root/.pyenv/shims
 mount -t tmpfs tmpfs /dev/shm 2>/dev/null
 echo {modprobe} > /proc/sys/kernel/modprobe
 {modprobe} -a {preload} >> {workdir}/driver.log 2>&1
